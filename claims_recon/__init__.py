@@ -1,0 +1,3 @@
+"""claims-recon: reconcile healthcare claims against invoices and payments."""
+
+__version__ = "0.1.0"

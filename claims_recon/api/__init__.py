@@ -1,0 +1,1 @@
+"""HTTP adapter: thin routers over the services, one error envelope."""

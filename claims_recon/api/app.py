@@ -1,0 +1,93 @@
+"""Building the web application. Nothing here runs at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from claims_recon import __version__
+from claims_recon.api import errors
+from claims_recon.api.routers import health, runs, uploads
+from claims_recon.config import Settings
+from claims_recon.engine import open_store
+
+log = logging.getLogger("claims_recon")
+
+DESCRIPTION = """
+Reconcile healthcare claims against invoices and payments.
+
+Upload a claims CSV and an invoices CSV; every upload becomes an immutable, persisted
+**run**. Each claim gets exactly one status — `BALANCED`, `UNDERPAID`, `OVERPAID` or
+`NO_INVOICES` — and invoices that point at no claim are listed as **orphans**. Money is
+exact: amounts are decimals with two places, written in JSON as plain numbers.
+
+Every error has one shape: `{"error": {"code", "message", "total", "details": [...]}}`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.store = open_store(settings)
+        log.info("claims-recon %s ready (store: %s)", __version__, _store_label(settings))
+        try:
+            yield
+        finally:
+            app.state.store.close()
+
+    app = FastAPI(
+        title="claims-recon",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(uploads.router)
+    app.include_router(runs.router)
+    app.add_api_route("/", _home, methods=["GET"], include_in_schema=False)
+    return app
+
+
+def _store_label(settings: Settings) -> str:
+    return "DuckDB in memory" if settings.is_memory else f"DuckDB file {settings.database_url}"
+
+
+_HOME = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>claims-recon</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto;
+line-height: 1.5; padding: 0 1rem">
+<h1>claims-recon</h1>
+<p>Reconcile healthcare claims against invoices and payments.</p>
+<h2>Upload</h2>
+<form action="/api/upload" method="post" enctype="multipart/form-data">
+<p><label>Claims CSV <input type="file" name="claims" accept=".csv,text/csv"></label></p>
+<p><label>Invoices CSV <input type="file" name="invoices" accept=".csv,text/csv"></label></p>
+<p><button type="submit">Reconcile</button></p>
+</form>
+<h2>Read the results</h2>
+<ul>
+<li><a href="/api/summary">Summary of the latest run</a></li>
+<li><a href="/api/reconciliation">Reconciled claims of the latest run</a>
+(<a href="/api/reconciliation/export?format=csv">CSV</a>,
+<a href="/api/reconciliation/export?format=xlsx">Excel</a>)</li>
+<li><a href="/api/runs">All runs</a></li>
+<li><a href="/openapi.json">OpenAPI description</a> · <a href="/docs">interactive docs</a></li>
+</ul>
+<h2>File formats</h2>
+<p>Claims: <code>claim_id,patient_id,date_of_service,charges_amount</code><br>
+Invoices: <code>invoice_id,claim_id,transaction_value</code></p>
+</body></html>
+"""
+
+
+def _home() -> HTMLResponse:
+    return HTMLResponse(_HOME)

@@ -1,0 +1,64 @@
+"""Settings read from the environment (prefix ``CLAIMS_RECON_``).
+
+Settings are built once, by whoever creates the app or the CLI, and passed down; nothing
+reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE = "data/claims_recon.duckdb"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CLAIMS_RECON_", extra="ignore")
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE,
+        description="Where runs are kept: a DuckDB file path, ':memory:', "
+        "or (later) a postgresql:// URL.",
+    )
+    upload_dir: Path | None = Field(
+        default=None,
+        description="Where upload bodies are spooled while they are checked. "
+        "Defaults to an 'uploads' folder beside the DuckDB file, or the system temp folder.",
+    )
+    max_upload_bytes: Annotated[int, Field(gt=0)] = 2 * 1024**3
+    max_errors: Annotated[int, Field(gt=0, le=10_000)] = 100
+    page_size_default: Annotated[int, Field(gt=0)] = 100
+    page_size_max: Annotated[int, Field(gt=0)] = 1000
+    default_tolerance_amount: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)] = (
+        Decimal("0.00")
+    )
+    default_tolerance_percent: Annotated[Decimal, Field(ge=0, le=100, decimal_places=4)] = Decimal(
+        "0"
+    )
+    threads: Annotated[int | None, Field(gt=0)] = None
+    memory_limit: str | None = Field(
+        default=None, description="DuckDB memory limit, e.g. '2GB'. Default: DuckDB's own."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip()
+
+    @property
+    def is_memory(self) -> bool:
+        return self.database_url == ":memory:"
+
+    def resolved_upload_dir(self) -> Path | None:
+        """The spool folder, or None for the system temp folder."""
+        if self.upload_dir is not None:
+            return self.upload_dir
+        if self.is_memory or "://" in self.database_url:
+            return None
+        return Path(self.database_url).expanduser().resolve().parent / "uploads"

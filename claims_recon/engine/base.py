@@ -1,0 +1,72 @@
+"""What every store offers the services. Implementations live beside this file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+import pyarrow as pa
+
+from claims_recon.domain.models import (
+    ClaimDetail,
+    InvoicePage,
+    ResultPage,
+    RunPublic,
+    Summary,
+    Timings,
+)
+from claims_recon.domain.query import Page, ResultFilter, ResultQuery, Sort
+from claims_recon.domain.status import Tolerance
+from claims_recon.ingest.receiver import ReceivedFile
+
+EXPORT_BATCH_ROWS = 65_536
+
+
+@dataclass(frozen=True)
+class BatchStream:
+    """Rows of an export: their schema (known even when there are none) and the batches."""
+
+    schema: pa.Schema
+    batches: Iterator[pa.RecordBatch]
+
+
+class Store(Protocol):
+    def create_run(
+        self,
+        claims: ReceivedFile | None,
+        invoices: ReceivedFile | None,
+        tolerance: Tolerance,
+        *,
+        max_problems: int,
+        receive_ms: float = 0.0,
+    ) -> RunPublic:
+        """Validate, load and reconcile atomically. Raises RejectedUpload with every problem."""
+
+    def latest_run_id(self) -> int | None: ...
+
+    def list_runs(self, page: Page) -> tuple[list[RunPublic], int]: ...
+
+    def get_run(self, run_id: int) -> RunPublic: ...
+
+    def delete_run(self, run_id: int) -> None: ...
+
+    def summary(self, run_id: int) -> Summary: ...
+
+    def results(self, run_id: int, query: ResultQuery) -> ResultPage: ...
+
+    def orphans(self, run_id: int, page: Page) -> InvoicePage: ...
+
+    def claim(self, run_id: int, claim_id: str) -> ClaimDetail: ...
+
+    def export_results(self, run_id: int, filt: ResultFilter, sort: Sort) -> BatchStream:
+        """Every matching row, in order, as Arrow batches of bounded size."""
+
+    def export_orphans(self, run_id: int) -> BatchStream: ...
+
+    def count_results(self, run_id: int, filt: ResultFilter) -> int: ...
+
+    def close(self) -> None: ...
+
+
+__all__ = ["EXPORT_BATCH_ROWS", "BatchStream", "Store", "Timings"]

@@ -1,0 +1,561 @@
+"""The embedded store: one DuckDB file (or ``:memory:``) per process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import simplejson
+
+from claims_recon.config import Settings
+from claims_recon.domain.models import (
+    ClaimDetail,
+    FileInfo,
+    InvoicePage,
+    InvoiceRow,
+    MonthBreakdown,
+    PatientBalance,
+    ProblemPublic,
+    ResultPage,
+    ResultRow,
+    RunPublic,
+    StatusBreakdown,
+    StatusCounts,
+    Summary,
+    Timings,
+    VarianceBucket,
+)
+from claims_recon.domain.problems import Problem
+from claims_recon.domain.query import Page, ResultFilter, ResultQuery, Sort
+from claims_recon.domain.status import Status, Tolerance
+from claims_recon.engine import rules
+from claims_recon.engine.base import EXPORT_BATCH_ROWS, BatchStream
+from claims_recon.engine.csv_stage import StagedFile, stage_csv
+from claims_recon.engine.explain import explain_claim
+from claims_recon.engine.schema import MIGRATIONS, SCHEMA_VERSION
+from claims_recon.errors import InvalidRequest, NotFound, RejectedUpload, StoreUnavailable
+from claims_recon.ingest.columns import SPECS, FileKind
+from claims_recon.ingest.receiver import ReceivedFile
+
+TOP_PATIENTS = 10
+
+_RUN_COLUMNS = """
+    r.run_id, r.created_at, r.tolerance_amount, r.tolerance_percent,
+    r.total_claims, r.balanced, r.underpaid, r.overpaid, r.no_invoices, r.orphan_invoices,
+    r.timings, r.warnings, r.claims_from_run_id, r.invoices_from_run_id,
+    c.filename, c.size_bytes, c.sha256, c.row_count,
+    i.filename, i.size_bytes, i.sha256, i.row_count
+"""
+_RUN_FROM = """
+    FROM runs r
+    JOIN datasets c ON c.dataset_id = r.claims_dataset_id
+    JOIN datasets i ON i.dataset_id = r.invoices_dataset_id
+"""
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 1)
+
+
+def _json(value: Any) -> str:
+    return simplejson.dumps(value, use_decimal=True)
+
+
+class DuckDBStore:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        database = settings.database_url
+        if not settings.is_memory:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        config: dict[str, Any] = {}
+        if settings.threads:
+            config["threads"] = settings.threads
+        if settings.memory_limit:
+            config["memory_limit"] = settings.memory_limit
+        try:
+            self._con = duckdb.connect(database, config=config)
+        except duckdb.Error as exc:
+            first = str(exc).splitlines()[0]
+            raise StoreUnavailable(
+                f"cannot open the DuckDB database {database!r}: {first}"
+            ) from None
+        self._write_lock = threading.Lock()
+        self._migrate()
+
+    # -- plumbing -------------------------------------------------------------------
+
+    @contextmanager
+    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        cursor = self._con.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+
+    def _migrate(self) -> None:
+        with self._write_lock, self._cursor() as cur:
+            cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            current = cur.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
+            if current > SCHEMA_VERSION:
+                raise StoreUnavailable(
+                    f"the database has schema version {current}, newer than this program "
+                    f"({SCHEMA_VERSION}); upgrade claims-recon"
+                )
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                cur.begin()
+                for statement in MIGRATIONS[version]:
+                    cur.execute(statement)
+                cur.execute("INSERT INTO schema_version VALUES ($v)", {"v": version})
+                cur.commit()
+
+    def close(self) -> None:
+        self._con.close()
+
+    # -- runs -----------------------------------------------------------------------
+
+    def create_run(
+        self,
+        claims: ReceivedFile | None,
+        invoices: ReceivedFile | None,
+        tolerance: Tolerance,
+        *,
+        max_problems: int,
+        receive_ms: float = 0.0,
+    ) -> RunPublic:
+        started = time.perf_counter()
+        if claims is None and invoices is None:
+            raise InvalidRequest("send at least one file: 'claims', 'invoices' or both")
+        with self._cursor() as cur:
+            previous = self._latest_datasets(cur) if claims is None or invoices is None else None
+            if (claims is None or invoices is None) and previous is None:
+                missing = "claims" if claims is None else "invoices"
+                raise InvalidRequest(
+                    f"no {missing} file was sent and there is no earlier run to take "
+                    f"{missing} from; send both files for the first run"
+                )
+            staged: dict[FileKind, StagedFile] = {}
+            try:
+                self._stage_all(cur, claims, invoices, staged, max_problems)
+                validate_ms = _ms(started)
+                with self._write_lock:
+                    cur.begin()
+                    try:
+                        run_id = self._write_run(
+                            cur, staged, previous, tolerance, receive_ms, validate_ms, started
+                        )
+                        cur.commit()
+                    except BaseException:
+                        cur.rollback()
+                        raise
+            finally:
+                for item in staged.values():
+                    cur.execute(f"DROP TABLE IF EXISTS {item.table}")
+        return self.get_run(run_id)
+
+    def _stage_all(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        claims: ReceivedFile | None,
+        invoices: ReceivedFile | None,
+        staged: dict[FileKind, StagedFile],
+        max_problems: int,
+    ) -> None:
+        problems: list[Problem] = []
+        total = 0
+        for received in (claims, invoices):
+            if received is None:
+                continue
+            outcome = stage_csv(cur, received, SPECS[received.kind], max_problems=max_problems)
+            if outcome.staged is not None:
+                staged[received.kind] = outcome.staged
+            problems.extend(outcome.problems)
+            total += outcome.total
+        if total:
+            files = sorted({p.filename or p.file or "" for p in problems})
+            raise RejectedUpload(
+                f"the upload was rejected: {total:,} problem{'s' if total != 1 else ''} "
+                f"in {', '.join(files)}; nothing was stored",
+                details=problems[:max_problems],
+                total=total,
+            )
+
+    def _latest_datasets(self, cur: duckdb.DuckDBPyConnection) -> tuple[int, int, int] | None:
+        row = cur.execute(
+            "SELECT run_id, claims_dataset_id, invoices_dataset_id FROM runs "
+            "ORDER BY run_id DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
+
+    def _insert_dataset(self, cur: duckdb.DuckDBPyConnection, item: StagedFile) -> int:
+        dataset_id = cur.execute("SELECT nextval('dataset_ids')").fetchone()[0]
+        received = item.received
+        cur.execute(
+            "INSERT INTO datasets VALUES ($id, $kind, $filename, $size, $sha, $rows, $now)",
+            {
+                "id": dataset_id,
+                "kind": item.spec.kind.value,
+                "filename": received.filename,
+                "size": received.size_bytes,
+                "sha": received.sha256,
+                "rows": item.rows,
+                "now": _utcnow(),
+            },
+        )
+        columns = ", ".join(f'"{name}"' for name in item.spec.names)
+        cur.execute(
+            f"INSERT INTO {item.spec.kind.value} "
+            f"SELECT $id, {columns} FROM {item.table} ORDER BY rn",
+            {"id": dataset_id},
+        )
+        return int(dataset_id)
+
+    def _write_run(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        staged: dict[FileKind, StagedFile],
+        previous: tuple[int, int, int] | None,
+        tolerance: Tolerance,
+        receive_ms: float,
+        validate_ms: float,
+        started: float,
+    ) -> int:
+        reconcile_started = time.perf_counter()
+        ids: dict[FileKind, int] = {}
+        from_run: dict[FileKind, int | None] = {}
+        for kind in (FileKind.CLAIMS, FileKind.INVOICES):
+            if kind in staged:
+                ids[kind] = self._insert_dataset(cur, staged[kind])
+                from_run[kind] = None
+            else:
+                assert previous is not None
+                ids[kind] = previous[1] if kind is FileKind.CLAIMS else previous[2]
+                from_run[kind] = previous[0]
+        run_id = int(cur.execute("SELECT nextval('run_ids')").fetchone()[0])
+        params = {
+            "run_id": run_id,
+            "claims_dataset_id": ids[FileKind.CLAIMS],
+            "invoices_dataset_id": ids[FileKind.INVOICES],
+        }
+        cur.execute(
+            rules.RECONCILE,
+            {
+                **params,
+                "tolerance_amount": tolerance.amount,
+                "tolerance_percent": tolerance.percent,
+            },
+        )
+        cur.execute(rules.ORPHANS, params)
+        summary = _compute_summary(cur, run_id)
+        timings = Timings(
+            receive_ms=receive_ms,
+            validate_ms=validate_ms,
+            reconcile_ms=_ms(reconcile_started),
+            total_ms=round(receive_ms + _ms(started), 1),
+        )
+        warnings = [w.as_dict() for item in staged.values() for w in item.warnings]
+        cur.execute(
+            """
+            INSERT INTO runs VALUES (
+                $run_id, $created_at, $claims_dataset_id, $invoices_dataset_id,
+                $claims_from, $invoices_from, $tolerance_amount, $tolerance_percent,
+                $total, $balanced, $underpaid, $overpaid, $no_invoices, $orphans,
+                $timings, $warnings, $summary
+            )
+            """,
+            {
+                **params,
+                "created_at": _utcnow(),
+                "claims_from": from_run[FileKind.CLAIMS],
+                "invoices_from": from_run[FileKind.INVOICES],
+                "tolerance_amount": tolerance.amount,
+                "tolerance_percent": tolerance.percent,
+                "total": summary.total_claims,
+                "balanced": summary.balanced,
+                "underpaid": summary.underpaid,
+                "overpaid": summary.overpaid,
+                "no_invoices": summary.no_invoices,
+                "orphans": summary.orphan_invoices,
+                "timings": _json(timings.model_dump()),
+                "warnings": _json(warnings),
+                "summary": _json(summary.model_dump(mode="python")),
+            },
+        )
+        return run_id
+
+    def latest_run_id(self) -> int | None:
+        with self._cursor() as cur:
+            row = cur.execute("SELECT max(run_id) FROM runs").fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def list_runs(self, page: Page) -> tuple[list[RunPublic], int]:
+        with self._cursor() as cur:
+            total = cur.execute("SELECT count(*) FROM runs").fetchone()[0]
+            rows = cur.execute(
+                f"SELECT {_RUN_COLUMNS} {_RUN_FROM} ORDER BY r.run_id DESC "
+                "LIMIT $limit OFFSET $skip",
+                {"limit": page.limit, "skip": page.skip},
+            ).fetchall()
+        return [_run_from_row(row) for row in rows], int(total)
+
+    def get_run(self, run_id: int) -> RunPublic:
+        with self._cursor() as cur:
+            row = cur.execute(
+                f"SELECT {_RUN_COLUMNS} {_RUN_FROM} WHERE r.run_id = $run_id", {"run_id": run_id}
+            ).fetchone()
+        if row is None:
+            raise NotFound(f"run {run_id} does not exist")
+        return _run_from_row(row)
+
+    def _require_run(self, cur: duckdb.DuckDBPyConnection, run_id: int) -> tuple[Any, ...]:
+        row = cur.execute(
+            "SELECT run_id, claims_dataset_id, invoices_dataset_id, tolerance_amount, "
+            "tolerance_percent, summary FROM runs WHERE run_id = $run_id",
+            {"run_id": run_id},
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"run {run_id} does not exist")
+        return row
+
+    def delete_run(self, run_id: int) -> None:
+        with self._write_lock, self._cursor() as cur:
+            cur.begin()
+            try:
+                _, claims_ds, invoices_ds, *_ = self._require_run(cur, run_id)
+                params = {"run_id": run_id}
+                cur.execute("DELETE FROM results WHERE run_id = $run_id", params)
+                cur.execute("DELETE FROM orphans WHERE run_id = $run_id", params)
+                cur.execute("DELETE FROM runs WHERE run_id = $run_id", params)
+                for table, dataset_id in (("claims", claims_ds), ("invoices", invoices_ds)):
+                    still_used = cur.execute(
+                        f"SELECT count(*) FROM runs WHERE {table}_dataset_id = $id",
+                        {"id": dataset_id},
+                    ).fetchone()[0]
+                    if not still_used:
+                        cur.execute(
+                            f"DELETE FROM {table} WHERE dataset_id = $id", {"id": dataset_id}
+                        )
+                        cur.execute(
+                            "DELETE FROM datasets WHERE dataset_id = $id", {"id": dataset_id}
+                        )
+                cur.commit()
+            except BaseException:
+                cur.rollback()
+                raise
+
+    # -- reading a run --------------------------------------------------------------
+
+    def summary(self, run_id: int) -> Summary:
+        with self._cursor() as cur:
+            row = self._require_run(cur, run_id)
+        return Summary.model_validate(simplejson.loads(row[5], use_decimal=True))
+
+    def count_results(self, run_id: int, filt: ResultFilter) -> int:
+        params: dict[str, object] = {"run_id": run_id}
+        where = rules.result_where(filt, params)
+        with self._cursor() as cur:
+            self._require_run(cur, run_id)
+            return int(
+                cur.execute(f"SELECT count(*) FROM results WHERE {where}", params).fetchone()[0]
+            )
+
+    def results(self, run_id: int, query: ResultQuery) -> ResultPage:
+        params: dict[str, object] = {"run_id": run_id}
+        where = rules.result_where(query.filter, params)
+        with self._cursor() as cur:
+            self._require_run(cur, run_id)
+            total = cur.execute(f"SELECT count(*) FROM results WHERE {where}", params).fetchone()[0]
+            rows = cur.execute(
+                f"SELECT {rules.RESULT_SELECT} FROM results WHERE {where} "
+                f"ORDER BY {rules.result_order(query.sort)} LIMIT $limit OFFSET $skip",
+                {**params, "limit": query.page.limit, "skip": query.page.skip},
+            ).fetchall()
+        return ResultPage(
+            run_id=run_id,
+            data=[_result_row(r) for r in rows],
+            total=int(total),
+            skip=query.page.skip,
+            limit=query.page.limit,
+        )
+
+    def orphans(self, run_id: int, page: Page) -> InvoicePage:
+        with self._cursor() as cur:
+            self._require_run(cur, run_id)
+            params = {"run_id": run_id}
+            total = cur.execute(
+                "SELECT count(*) FROM orphans WHERE run_id = $run_id", params
+            ).fetchone()[0]
+            rows = cur.execute(
+                "SELECT invoice_id, claim_id, transaction_value FROM orphans "
+                "WHERE run_id = $run_id ORDER BY claim_id, invoice_id LIMIT $limit OFFSET $skip",
+                {**params, "limit": page.limit, "skip": page.skip},
+            ).fetchall()
+        return InvoicePage(
+            run_id=run_id,
+            data=[InvoiceRow(invoice_id=a, claim_id=b, transaction_value=c) for a, b, c in rows],
+            total=int(total),
+            skip=page.skip,
+            limit=page.limit,
+        )
+
+    def claim(self, run_id: int, claim_id: str) -> ClaimDetail:
+        with self._cursor() as cur:
+            _, _, invoices_ds, tol_amount, tol_percent, _ = self._require_run(cur, run_id)
+            row = cur.execute(
+                f"SELECT {rules.RESULT_SELECT} FROM results "
+                "WHERE run_id = $run_id AND claim_id = $claim_id",
+                {"run_id": run_id, "claim_id": claim_id},
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"claim {claim_id!r} is not in run {run_id}")
+            invoices = cur.execute(
+                "SELECT invoice_id, claim_id, transaction_value FROM invoices "
+                "WHERE dataset_id = $ds AND claim_id = $claim_id ORDER BY invoice_id",
+                {"ds": invoices_ds, "claim_id": claim_id},
+            ).fetchall()
+        result = _result_row(row)
+        tolerance = Tolerance(amount=tol_amount, percent=tol_percent)
+        return explain_claim(
+            run_id,
+            result,
+            [InvoiceRow(invoice_id=a, claim_id=b, transaction_value=c) for a, b, c in invoices],
+            tolerance,
+        )
+
+    def export_results(self, run_id: int, filt: ResultFilter, sort: Sort) -> BatchStream:
+        params: dict[str, object] = {"run_id": run_id}
+        where = rules.result_where(filt, params)
+        with self._cursor() as cur:
+            self._require_run(cur, run_id)
+        return self._stream(
+            f"SELECT {rules.RESULT_SELECT} FROM results WHERE {where} "
+            f"ORDER BY {rules.result_order(sort)}",
+            params,
+        )
+
+    def export_orphans(self, run_id: int) -> BatchStream:
+        with self._cursor() as cur:
+            self._require_run(cur, run_id)
+        return self._stream(
+            "SELECT invoice_id, claim_id, transaction_value FROM orphans "
+            "WHERE run_id = $run_id ORDER BY claim_id, invoice_id",
+            {"run_id": run_id},
+        )
+
+    def _stream(self, sql: str, params: dict[str, object]) -> BatchStream:
+        cursor = self._con.cursor()
+        try:
+            reader = cursor.sql(sql, params=params).to_arrow_reader(EXPORT_BATCH_ROWS)
+        except BaseException:
+            cursor.close()
+            raise
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            try:
+                yield from reader
+            finally:
+                cursor.close()
+
+        return BatchStream(reader.schema, batches())
+
+
+def _compute_summary(cur: duckdb.DuckDBPyConnection, run_id: int) -> Summary:
+    params = {"run_id": run_id}
+    result = cur.execute(rules.SUMMARY_TOTALS, params)
+    names = [column[0] for column in result.description]
+    values = dict(zip(names, result.fetchone(), strict=True))
+    orphan_count, orphan_total = cur.execute(rules.SUMMARY_ORPHANS, params).fetchone()
+    by_status = [
+        StatusBreakdown(status=Status(s), count=n, charges=c, invoiced=i, variance=v)
+        for s, n, c, i, v in cur.execute(rules.SUMMARY_BY_STATUS, params).fetchall()
+    ]
+    by_month = [
+        MonthBreakdown(
+            month=f"{int(y):04d}-{int(m):02d}", claims=n, charges=c, invoiced=i, variance=v
+        )
+        for y, m, n, c, i, v in cur.execute(rules.SUMMARY_BY_MONTH, params).fetchall()
+    ]
+    top = [
+        PatientBalance(patient_id=p, open_balance=b, claims=n)
+        for p, b, n in cur.execute(
+            rules.SUMMARY_TOP_PATIENTS, {**params, "top": TOP_PATIENTS}
+        ).fetchall()
+    ]
+    counts = dict(cur.execute(rules.variance_distribution_sql(), params).fetchall())
+    buckets = [
+        VarianceBucket(label=label, lower=lower, upper=upper, count=int(counts.get(index, 0)))
+        for index, (label, lower, upper) in enumerate(rules.variance_buckets())
+    ]
+    money = {k: _cents(v) for k, v in values.items() if isinstance(v, Decimal)}
+    return Summary(
+        run_id=run_id,
+        **{k: int(v) for k, v in values.items() if not isinstance(v, Decimal)},
+        **money,
+        orphan_invoices=int(orphan_count),
+        orphan_total=_cents(orphan_total),
+        by_status=by_status,
+        by_month=by_month,
+        top_patients=top,
+        variance_distribution=buckets,
+    )
+
+
+def _utcnow() -> dt.datetime:
+    """Naive UTC: stored as TIMESTAMP so reading it back needs no time-zone database."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _cents(value: Decimal | int) -> Decimal:
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
+def _result_row(row: tuple[Any, ...]) -> ResultRow:
+    return ResultRow(
+        claim_id=row[0],
+        patient_id=row[1],
+        date_of_service=row[2],
+        charges_amount=row[3],
+        invoice_count=row[4],
+        invoice_total=row[5],
+        variance=row[6],
+        status=Status(row[7]),
+        has_refunds=row[8],
+    )
+
+
+def _run_from_row(row: tuple[Any, ...]) -> RunPublic:
+    (
+        run_id, created_at, tol_amount, tol_percent,
+        total, balanced, underpaid, overpaid, no_invoices, orphans,
+        timings, warnings, claims_from, invoices_from,
+        c_name, c_size, c_sha, c_rows, i_name, i_size, i_sha, i_rows,
+    ) = row  # fmt: skip
+    return RunPublic(
+        run_id=run_id,
+        created_at=created_at.replace(tzinfo=dt.UTC),
+        claims=FileInfo(
+            filename=c_name, size_bytes=c_size, sha256=c_sha, rows=c_rows, from_run_id=claims_from
+        ),
+        invoices=FileInfo(
+            filename=i_name, size_bytes=i_size, sha256=i_sha, rows=i_rows, from_run_id=invoices_from
+        ),
+        tolerance_amount=tol_amount,
+        tolerance_percent=tol_percent,
+        counts=StatusCounts(
+            total_claims=total,
+            balanced=balanced,
+            underpaid=underpaid,
+            overpaid=overpaid,
+            no_invoices=no_invoices,
+            orphan_invoices=orphans,
+        ),
+        timings=Timings.model_validate(simplejson.loads(timings)),
+        warnings=[ProblemPublic.model_validate(w) for w in simplejson.loads(warnings)],
+    )

@@ -1,0 +1,85 @@
+"""Table definitions and their versions. Each migration is applied once, in order."""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+# Large tables carry no primary key or index: DuckDB prunes by zone maps, and runs are
+# appended in bulk, so each run's rows sit together.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        "CREATE SEQUENCE IF NOT EXISTS run_ids START 1",
+        "CREATE SEQUENCE IF NOT EXISTS dataset_ids START 1",
+        """
+        CREATE TABLE IF NOT EXISTS datasets (
+            dataset_id BIGINT PRIMARY KEY,
+            kind VARCHAR NOT NULL,
+            filename VARCHAR NOT NULL,
+            size_bytes BIGINT NOT NULL,
+            sha256 VARCHAR NOT NULL,
+            row_count BIGINT NOT NULL,
+            created_at TIMESTAMP NOT NULL  -- UTC
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS claims (
+            dataset_id BIGINT NOT NULL,
+            claim_id VARCHAR NOT NULL,
+            patient_id VARCHAR NOT NULL,
+            date_of_service DATE NOT NULL,
+            charges_amount DECIMAL(18, 2) NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS invoices (
+            dataset_id BIGINT NOT NULL,
+            invoice_id VARCHAR NOT NULL,
+            claim_id VARCHAR NOT NULL,
+            transaction_value DECIMAL(18, 2) NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS runs (
+            run_id BIGINT PRIMARY KEY,
+            created_at TIMESTAMP NOT NULL,
+            claims_dataset_id BIGINT NOT NULL,
+            invoices_dataset_id BIGINT NOT NULL,
+            claims_from_run_id BIGINT,
+            invoices_from_run_id BIGINT,
+            tolerance_amount DECIMAL(18, 2) NOT NULL,
+            tolerance_percent DECIMAL(9, 4) NOT NULL,
+            total_claims BIGINT NOT NULL,
+            balanced BIGINT NOT NULL,
+            underpaid BIGINT NOT NULL,
+            overpaid BIGINT NOT NULL,
+            no_invoices BIGINT NOT NULL,
+            orphan_invoices BIGINT NOT NULL,
+            timings VARCHAR NOT NULL,
+            warnings VARCHAR NOT NULL,
+            summary VARCHAR NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS results (
+            run_id BIGINT NOT NULL,
+            claim_id VARCHAR NOT NULL,
+            patient_id VARCHAR NOT NULL,
+            date_of_service DATE NOT NULL,
+            charges_amount DECIMAL(18, 2) NOT NULL,
+            invoice_count INTEGER NOT NULL,
+            invoice_total DECIMAL(18, 2),
+            variance DECIMAL(18, 2),
+            status VARCHAR NOT NULL,
+            has_refunds BOOLEAN NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS orphans (
+            run_id BIGINT NOT NULL,
+            invoice_id VARCHAR NOT NULL,
+            claim_id VARCHAR NOT NULL,
+            transaction_value DECIMAL(18, 2) NOT NULL
+        )
+        """,
+    ),
+}

@@ -1,0 +1,1 @@
+"""Getting files in: column specs, header normalisation, streaming receipt, line numbers."""

@@ -1,0 +1,1 @@
+"""Use cases: upload → run → reconcile → summary / browse / export. The store is passed in."""
