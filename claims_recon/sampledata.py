@@ -7,8 +7,8 @@ seconds rather than hours and the same options always give byte-identical files.
 Money is integer cents from the first draw to the written text; Arrow's decimal formatting turns
 cents into ``1250.00`` without a float ever touching an amount.
 
-Claims are produced in chunks so that memory stays bounded whatever the requested size. Each
-chunk has its own child seed, which keeps the output independent of how fast the chunks run.
+Rows are produced in chunks so that memory stays bounded whatever the requested size. Each claims
+chunk draws from its own child seed, so the bytes do not depend on thread timing.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ DEFAULT_SEED = 42
 MAX_INVOICES_LIMIT = 100
 
 # Bounds the memory of one chunk (about 250k claims and 625k invoices with the defaults); larger
-# chunks are no faster, only bigger.
+# chunks are no faster, only bigger. Changing these changes the data a given seed produces.
 CHUNK_CLAIMS = 250_000
 CHUNK_INVOICES = 1_250_000
 
@@ -343,13 +343,17 @@ def _staged(paths: Sequence[Path]) -> Iterator[list[BinaryIO]]:
 
 
 def _write_patients(out: BinaryIO, rng: np.random.Generator, layout: _Layout) -> None:
-    n = layout.patients
-    first = pa.array(FIRST_NAMES).take(rng.integers(0, len(FIRST_NAMES), n))
-    last = pa.array(LAST_NAMES).take(rng.integers(0, len(LAST_NAMES), n))
-    birth = rng.integers(_day(BIRTH_FIRST), _day(BIRTH_LAST), n, endpoint=True)
+    first_names = pa.array(FIRST_NAMES)
+    last_names = pa.array(LAST_NAMES)
     out.write(_header(PATIENTS_HEADER))
-    ids = _id_strings("P", np.arange(1, n + 1), layout.patient_digits)
-    out.write(_csv_lines([ids, first, last, _date_strings(birth)]))
+    for start in range(0, layout.patients, CHUNK_CLAIMS):
+        numbers = np.arange(start + 1, min(start + CHUNK_CLAIMS, layout.patients) + 1)
+        n = len(numbers)
+        first = first_names.take(rng.integers(0, len(FIRST_NAMES), n))
+        last = last_names.take(rng.integers(0, len(LAST_NAMES), n))
+        birth = rng.integers(_day(BIRTH_FIRST), _day(BIRTH_LAST), n, endpoint=True)
+        ids = _id_strings("P", numbers, layout.patient_digits)
+        out.write(_csv_lines([ids, first, last, _date_strings(birth)]))
 
 
 def _write_claims_and_invoices(

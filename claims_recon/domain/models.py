@@ -49,9 +49,10 @@ class StatusCounts(_Model):
 
 
 class Timings(_Model):
-    receive_ms: float = 0
-    validate_ms: float = 0
-    reconcile_ms: float = 0
+    receive_ms: float = Field(0, description="Receiving the request body onto disk.")
+    reconcile_ms: float = Field(
+        0, description="Parsing, checking and storing the files, reconciling, summarising."
+    )
     total_ms: float = 0
 
 

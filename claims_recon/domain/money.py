@@ -7,7 +7,7 @@ Accepted (after trimming spaces): an optional sign, an optional ``$``, digits wi
 optional point and one or two decimals; thousands separators only in correct groups of
 three (``1,200.50``); accounting negatives in parentheses (``(50.00)`` is ``-50.00``).
 Rejected: more than two decimals (never silently rounded), exponents, other currency
-symbols, empty values, and magnitudes of 10^16 or more.
+symbols, empty values, and magnitudes of 10^16 or more (leading zeros do not count).
 """
 
 from __future__ import annotations
@@ -24,13 +24,15 @@ _AMOUNT_RE = re.compile(AMOUNT_PATTERN)
 
 
 def is_amount(text: str) -> bool:
-    return _AMOUNT_RE.match(text.strip()) is not None and _digits_fit(text)
+    stripped = text.strip()
+    return _AMOUNT_RE.match(stripped) is not None and abs(_number(stripped)) < _LIMIT
 
 
-def _digits_fit(text: str) -> bool:
-    integer_part = text.strip().split(".")[0]
-    digits = sum(ch.isdigit() for ch in integer_part)
-    return digits <= MAX_INTEGER_DIGITS
+_LIMIT = Decimal(10) ** MAX_INTEGER_DIGITS
+
+
+def _number(stripped: str) -> Decimal:
+    return Decimal(stripped.strip("()").replace("$", "").replace(",", ""))
 
 
 def parse_amount(text: str) -> Decimal:
@@ -39,8 +41,7 @@ def parse_amount(text: str) -> Decimal:
     if not is_amount(stripped):
         raise ValueError(f"{text!r} is not an amount")
     negative = stripped.startswith("(")
-    cleaned = stripped.strip("()").replace("$", "").replace(",", "")
-    value = Decimal(cleaned).quantize(CENTS)
+    value = _number(stripped).quantize(CENTS)
     return -value if negative else value
 
 

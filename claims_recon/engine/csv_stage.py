@@ -1,16 +1,19 @@
-"""Parse and validate an uploaded CSV inside DuckDB, set-based, into a temporary table.
+"""Parse, validate and load uploaded CSVs inside DuckDB, set-based and streaming.
 
-One pass of DuckDB's CSV reader fills a temp table with, per required column, the raw text,
-the typed value and the name of the rule it breaks (NULL when fine). Validation is then a
-few column scans; loading is an INSERT … SELECT of the typed columns. Structural faults
-(wrong number of fields, unterminated quotes, over-long lines) come from DuckDB's reject
-tables. Line numbers are computed only for the problems reported.
+Loading is optimistic: ``strict_relation`` reads a file with DuckDB's parallel CSV reader
+and yields typed values, NULL wherever a value breaks a rule; the store inserts that into
+NOT NULL columns, so any bad row aborts the transaction. Only then does ``check_csv`` read
+the file again to count every problem, list them up to the cap and find their line
+numbers. Structural faults (wrong number of fields, unterminated quotes, over-long lines)
+come from DuckDB's reject tables. A valid file is therefore read once, never materialised.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,63 +35,176 @@ from claims_recon.ingest.receiver import ReceivedFile
 MAX_LINE_BYTES = 1024 * 1024
 _SHOWN_VALUE_CHARS = 120
 _DATE_SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+# The usual shape of an amount; everything else goes through the full AMOUNT_PATTERN.
+_PLAIN_AMOUNT = r"-?[0-9]{1,16}(\.[0-9]{1,2})?"
 _counter = itertools.count(1)
 
 
 @dataclass(frozen=True, slots=True)
-class StagedFile:
-    received: ReceivedFile
-    spec: FileSpec
-    table: str  # temp table with typed columns named as in the spec
-    rows: int
-    warnings: tuple[Problem, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class StageOutcome:
-    staged: StagedFile | None
+class CheckOutcome:
     problems: list[Problem]
     total: int  # all problems found, of which ``problems`` lists at most the cap
 
 
-def _quote_ident(name: str) -> str:
+def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _sql_text(value: str) -> str:
+def _text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _column_sql(kind: ValueKind, raw: str) -> tuple[str, str]:
-    """(typed value expression, rule expression) for one raw VARCHAR column."""
-    trimmed = f"trim({raw})"
-    empty = f"({raw} IS NULL OR {trimmed} = '')"
+def _cleaned_amount(t: str) -> str:
+    return (
+        f"CASE WHEN starts_with({t}, '(') THEN '-' || translate({t}, '()$,', '') "
+        f"ELSE translate({t}, '$,', '') END"
+    )
+
+
+def rule_sql(kind: ValueKind, t: str) -> str:
+    """SQL naming the first rule the trimmed value ``t`` breaks, or NULL when it is fine."""
+    required = f"WHEN {t} IS NULL OR {t} = '' THEN 'required'"
     if kind is ValueKind.ID:
-        value = f"nullif({trimmed}, '')"
-        rule = (
-            f"CASE WHEN {empty} THEN 'required' "
-            f"WHEN length({trimmed}) > {MAX_ID_LENGTH} THEN 'too_long' "
-            f"WHEN regexp_matches({trimmed}, '[\"\\r\\n]') THEN 'id_chars' END"
+        return (
+            f"CASE {required} WHEN length({t}) > {MAX_ID_LENGTH} THEN 'too_long' "
+            f"WHEN strpos({t}, '\"') > 0 OR strpos({t}, chr(10)) > 0 "
+            f"OR strpos({t}, chr(13)) > 0 THEN 'id_chars' END"
         )
-        return value, rule
     if kind is ValueKind.DATE:
-        value = (
-            f"CASE WHEN regexp_full_match({trimmed}, '{_DATE_SHAPE}') "
-            f"THEN TRY_CAST({trimmed} AS DATE) END"
+        ok = (
+            f"length({t}) = 10 AND regexp_full_match({t}, '{_DATE_SHAPE}') "
+            f"AND TRY_CAST({t} AS DATE) IS NOT NULL"
         )
-        rule = f"CASE WHEN {empty} THEN 'required' WHEN ({value}) IS NULL THEN 'date' END"
-        return value, rule
-    cleaned = (
-        f"CASE WHEN starts_with({trimmed}, '(') "
-        f"THEN '-' || translate({trimmed}, '()$,', '') "
-        f"ELSE translate({trimmed}, '$,', '') END"
+        return f"CASE {required} WHEN NOT ({ok}) THEN 'date' END"
+    ok = (
+        f"regexp_full_match({t}, '{_PLAIN_AMOUNT}') OR (regexp_full_match({t}, "
+        f"{_text(AMOUNT_PATTERN)}) AND TRY_CAST({_cleaned_amount(t)} AS DECIMAL(18, 2)) "
+        "IS NOT NULL)"
     )
-    value = (
-        f"CASE WHEN regexp_full_match({trimmed}, {_sql_text(AMOUNT_PATTERN)}) "
-        f"THEN TRY_CAST({cleaned} AS DECIMAL(18,2)) END"
+    return f"CASE {required} WHEN NOT ({ok}) THEN 'amount' END"
+
+
+def value_sql(kind: ValueKind, t: str) -> str:
+    """SQL for the typed value of a trimmed value that passed ``rule_sql``."""
+    if kind is ValueKind.ID:
+        return t
+    if kind is ValueKind.DATE:
+        return f"CAST({t} AS DATE)"
+    return f"CAST({_cleaned_amount(t)} AS DECIMAL(18, 2))"
+
+
+def _read_csv(path: Path, layout: HeaderLayout, *, rejects: str | None) -> str:
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(layout.names))) + "}"
+    options = [
+        f"{_text(str(path))}",
+        "header = true",
+        "auto_detect = false",
+        "delim = ','",
+        "quote = '\"'",
+        "escape = '\"'",
+        "new_line = '\\n'",
+        f"columns = {columns}",
+        "strict_mode = true",
+        f"max_line_size = {MAX_LINE_BYTES}",
+    ]
+    if rejects:
+        options += [
+            "store_rejects = true",
+            f"rejects_table = '{rejects}'",
+            f"rejects_scan = '{rejects}_scan'",
+        ]
+    return f"read_csv({', '.join(options)})"
+
+
+def _trimmed(spec: FileSpec, layout: HeaderLayout, source: str, *, raw: bool = False) -> str:
+    """A subquery with each required column trimmed, as ``t_<name>`` (and ``r_<name>``)."""
+    parts = []
+    for col in spec.columns:
+        position = layout.positions[col.name]
+        parts.append(f"trim(c{position}) AS {_ident('t_' + col.name)}")
+        if raw:
+            parts.append(f"c{position} AS {_ident('r_' + col.name)}")
+    return f"SELECT {', '.join(parts)} FROM {source}"
+
+
+def check_csv(
+    con: duckdb.DuckDBPyConnection, received: ReceivedFile, spec: FileSpec, *, max_problems: int
+) -> CheckOutcome:
+    """Every problem of ``received`` (counted in full, listed up to the cap); writes nothing."""
+    where = {"file": spec.kind.value, "filename": received.filename}
+    layout, problems, _ = read_layout(received, spec)
+    if layout is None:
+        return CheckOutcome(problems[:max_problems], len(problems))
+    try:
+        counts = _count_problems(con, received.path, spec, layout)
+    except duckdb.Error as exc:
+        # Strict parsing stopped at a structural fault: find them all, with lines.
+        structural, total = _structure_problems(con, received, layout, max_problems)
+        if total:
+            return CheckOutcome(structural, total)
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        problem = Problem(rule="csv", message=f"could not be read as CSV ({first_line})", **where)
+        return CheckOutcome([problem], 1)
+    rows = counts.pop("rows")
+    if rows == 0:
+        problem = Problem(rule="no_rows", message="has a header but no data rows", line=1, **where)
+        return CheckOutcome([problem], 1)
+    total = sum(counts.values())
+    if total:
+        return CheckOutcome(_list_problems(con, received, spec, layout, max_problems), total)
+    return CheckOutcome([], 0)
+
+
+def read_layout(
+    received: ReceivedFile, spec: FileSpec
+) -> tuple[HeaderLayout | None, list[Problem], list[Problem]]:
+    """The header's layout, or the problems that stop the file being read at all."""
+    if received.problem is not None:
+        return None, [received.problem], []
+    layout, problems, warnings = parse_header(
+        spec, received.filename, read_header_line(received.head)
     )
-    rule = f"CASE WHEN {empty} THEN 'required' WHEN ({value}) IS NULL THEN 'amount' END"
-    return value, rule
+    return (None if problems else layout), problems, warnings
+
+
+def strict_relation(received: ReceivedFile, spec: FileSpec, layout: HeaderLayout) -> str:
+    """A subquery of the file's typed columns (named as in the spec); NULL marks a bad value."""
+    columns = []
+    for col in spec.columns:
+        t = _ident("t_" + col.name)
+        columns.append(
+            f"CASE WHEN ({rule_sql(col.kind, t)}) IS NULL THEN {value_sql(col.kind, t)} END "
+            f"AS {_ident(col.name)}"
+        )
+    source = _read_csv(received.path, layout, rejects=None)
+    return f"(SELECT {', '.join(columns)} FROM ({_trimmed(spec, layout, source)}))"
+
+
+@contextmanager
+def _dropping(con: duckdb.DuckDBPyConnection, *tables: str) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        for table in tables:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _count_problems(
+    con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, layout: HeaderLayout
+) -> dict[str, int]:
+    measures = ["count(*) AS rows"]
+    for col in spec.columns:
+        t = _ident("t_" + col.name)
+        measures.append(f"count(*) FILTER (WHERE ({rule_sql(col.kind, t)}) IS NOT NULL)")
+        if col.unique:
+            # Rows beyond the first with the same key.
+            measures.append(
+                f"count({t}) FILTER (WHERE {t} <> '') - count(DISTINCT nullif({t}, ''))"
+            )
+    source = _read_csv(path, layout, rejects=None)
+    result = con.execute(f"SELECT {', '.join(measures)} FROM ({_trimmed(spec, layout, source)})")
+    row = result.fetchone()
+    return {f"m{i}" if i else "rows": int(v) for i, v in enumerate(row)}
 
 
 def _problem_message(rule: str, column: str, value: str | None) -> str:
@@ -122,87 +238,20 @@ _STRUCTURE_MESSAGES = {
 }
 
 
-def stage_csv(
-    con: duckdb.DuckDBPyConnection,
-    received: ReceivedFile,
-    spec: FileSpec,
-    *,
-    max_problems: int,
-) -> StageOutcome:
-    """Read ``received`` into a temp table, or explain every problem (up to the cap)."""
-    where = {"file": spec.kind.value, "filename": received.filename}
-    if received.problem is not None:
-        return StageOutcome(None, [received.problem], 1)
-    layout, problems, warnings = parse_header(
-        spec, received.filename, read_header_line(received.head)
-    )
-    if problems:
-        return StageOutcome(None, problems[:max_problems], len(problems))
-
-    suffix = next(_counter)
-    table = f"stage_{spec.kind.value}_{suffix}"
-    rejects = f"rejects_{spec.kind.value}_{suffix}"
-    try:
-        _create_stage(con, received.path, spec, layout, table, rejects)
-    except duckdb.Error as exc:
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        problem = Problem(rule="csv", message=f"could not be read as CSV ({first_line})", **where)
-        return StageOutcome(None, [problem], 1)
-
-    structural, structural_total = _structure_problems(con, received, rejects, max_problems)
-    con.execute(f"DROP TABLE IF EXISTS {rejects}")
-    con.execute(f"DROP TABLE IF EXISTS {rejects}_scan")
-    if structural_total:
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-        return StageOutcome(None, structural, structural_total)
-
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    if rows == 0:
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-        problem = Problem(rule="no_rows", message="has a header but no data rows", line=1, **where)
-        return StageOutcome(None, [problem], 1)
-
-    found, total = _value_problems(con, received, spec, table, max_problems)
-    if total:
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-        return StageOutcome(None, found, total)
-    staged = StagedFile(received, spec, table, rows, tuple(warnings))
-    return StageOutcome(staged, [], 0)
-
-
-def _create_stage(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    spec: FileSpec,
-    layout: HeaderLayout,
-    table: str,
-    rejects: str,
-) -> None:
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(layout.names))) + "}"
-    select = ["row_number() OVER () AS rn"]
-    for col in spec.columns:
-        raw = f"c{layout.positions[col.name]}"
-        value, rule = _column_sql(col.kind, raw)
-        name = _quote_ident(col.name)
-        select.append(f"{raw} AS {_quote_ident(col.name + '__raw')}")
-        select.append(f"{value} AS {name}")
-        select.append(f"{rule} AS {_quote_ident(col.name + '__rule')}")
-    con.execute(
-        f"""
-        CREATE TEMP TABLE {table} AS
-        SELECT {", ".join(select)}
-        FROM read_csv(
-            $path, header = true, auto_detect = false, delim = ',', quote = '"',
-            escape = '"', new_line = '\\n', columns = {columns}, strict_mode = true,
-            store_rejects = true, rejects_table = '{rejects}',
-            rejects_scan = '{rejects}_scan', max_line_size = {MAX_LINE_BYTES}
-        )
-        """,
-        {"path": str(path)},
-    )
-
-
 def _structure_problems(
+    con: duckdb.DuckDBPyConnection, received: ReceivedFile, layout: HeaderLayout, cap: int
+) -> tuple[list[Problem], int]:
+    """Every structural fault, from DuckDB's reject table (filled by a full materialising
+    scan: an aggregate-only scan does not record rejects)."""
+    rejects = f"rejects_{received.kind.value}_{next(_counter)}"
+    scratch = f"scan_{received.kind.value}_{next(_counter)}"
+    source = _read_csv(received.path, layout, rejects=rejects)
+    with _dropping(con, scratch, rejects, f"{rejects}_scan"):
+        con.execute(f"CREATE TEMP TABLE {scratch} AS SELECT * FROM {source}")
+        return _rejected_lines(con, received, rejects, cap)
+
+
+def _rejected_lines(
     con: duckdb.DuckDBPyConnection, received: ReceivedFile, rejects: str, cap: int
 ) -> tuple[list[Problem], int]:
     # DuckDB reports one reject row per missing field; a person wants one per line.
@@ -233,42 +282,47 @@ def _structure_problems(
     return problems, int(total)
 
 
-def _value_problems(
+def _list_problems(
     con: duckdb.DuckDBPyConnection,
     received: ReceivedFile,
     spec: FileSpec,
-    table: str,
+    layout: HeaderLayout,
     cap: int,
-) -> tuple[list[Problem], int]:
-    branches = []
-    for order, col in enumerate(spec.columns):
-        raw = _quote_ident(col.name + "__raw")
-        rule = _quote_ident(col.name + "__rule")
-        branches.append(
-            f"SELECT rn, {order} AS ord, '{col.name}' AS col, {raw} AS val, {rule} AS rule, "
-            f"NULL::BIGINT AS first_rn FROM {table} WHERE {rule} IS NOT NULL"
+) -> list[Problem]:
+    """The first ``cap`` problems in file order, with line numbers (the failure path)."""
+    table = f"problems_{spec.kind.value}_{next(_counter)}"
+    source = _read_csv(received.path, layout, rejects=None)
+    with _dropping(con, table):
+        con.execute(
+            f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS rn, * "
+            f"FROM ({_trimmed(spec, layout, source, raw=True)})"
         )
-        if col.unique:
-            name = _quote_ident(col.name)
+        branches = []
+        for order, col in enumerate(spec.columns):
+            t, r = _ident("t_" + col.name), _ident("r_" + col.name)
             branches.append(
-                f"""
-                SELECT rn, {order} AS ord, '{col.name}' AS col, {raw} AS val,
-                       'duplicate' AS rule, first_rn
-                FROM (
-                    SELECT rn, {raw}, min(rn) OVER (PARTITION BY {name}) AS first_rn
-                    FROM {table}
-                    WHERE {name} IN (
-                        SELECT {name} FROM {table} WHERE {name} IS NOT NULL
-                        GROUP BY {name} HAVING count(*) > 1
-                    )
-                ) WHERE rn > first_rn
-                """
+                f"SELECT rn, {order} AS ord, '{col.name}' AS col, {r} AS val, "
+                f"rule, NULL::BIGINT AS first_rn FROM ("
+                f"SELECT rn, {r}, {rule_sql(col.kind, t)} AS rule FROM {table}"
+                ") WHERE rule IS NOT NULL"
             )
-    union = " UNION ALL ".join(branches)
-    total = con.execute(f"SELECT count(*) FROM ({union})").fetchone()[0]
-    if not total:
-        return [], 0
-    rows = con.execute(f"SELECT * FROM ({union}) ORDER BY rn, ord LIMIT {cap}").fetchall()
+            if col.unique:
+                branches.append(
+                    f"""
+                    SELECT rn, {order} AS ord, '{col.name}' AS col, {r} AS val,
+                           'duplicate' AS rule, first_rn
+                    FROM (
+                        SELECT rn, {r}, min(rn) OVER (PARTITION BY {t}) AS first_rn
+                        FROM {table}
+                        WHERE {t} IN (
+                            SELECT {t} FROM {table} WHERE {t} <> ''
+                            GROUP BY {t} HAVING count(*) > 1
+                        )
+                    ) WHERE rn > first_rn
+                    """
+                )
+        union = " UNION ALL ".join(branches)
+        rows = con.execute(f"SELECT * FROM ({union}) ORDER BY rn, ord LIMIT {cap}").fetchall()
     ordinals = {r[0] for r in rows} | {r[5] for r in rows if r[5] is not None}
     lines = lines_of_records(received.path, ordinals)
     problems = []
@@ -291,4 +345,4 @@ def _value_problems(
                 value=None if val is None else val[:_SHOWN_VALUE_CHARS],
             )
         )
-    return problems, int(total)
+    return problems

@@ -38,11 +38,11 @@ from claims_recon.domain.query import Page, ResultFilter, ResultQuery, Sort
 from claims_recon.domain.status import Status, Tolerance
 from claims_recon.engine import rules
 from claims_recon.engine.base import EXPORT_BATCH_ROWS, BatchStream
-from claims_recon.engine.csv_stage import StagedFile, stage_csv
+from claims_recon.engine.csv_stage import check_csv, read_layout, strict_relation
 from claims_recon.engine.explain import explain_claim
 from claims_recon.engine.schema import MIGRATIONS, SCHEMA_VERSION
 from claims_recon.errors import InvalidRequest, NotFound, RejectedUpload, StoreUnavailable
-from claims_recon.ingest.columns import SPECS, FileKind
+from claims_recon.ingest.columns import CLAIMS, INVOICES, SPECS, FileKind, HeaderLayout
 from claims_recon.ingest.receiver import ReceivedFile
 
 TOP_PATIENTS = 10
@@ -59,6 +59,10 @@ _RUN_FROM = """
     JOIN datasets c ON c.dataset_id = r.claims_dataset_id
     JOIN datasets i ON i.dataset_id = r.invoices_dataset_id
 """
+
+
+class _BadData(Exception):
+    """A loaded file broke a rule that only shows across rows (no rows, duplicate keys)."""
 
 
 def _ms(start: float) -> float:
@@ -131,53 +135,54 @@ class DuckDBStore:
         receive_ms: float = 0.0,
     ) -> RunPublic:
         started = time.perf_counter()
-        if claims is None and invoices is None:
+        sent = {r.kind: r for r in (claims, invoices) if r is not None}
+        if not sent:
             raise InvalidRequest("send at least one file: 'claims', 'invoices' or both")
         with self._cursor() as cur:
-            previous = self._latest_datasets(cur) if claims is None or invoices is None else None
-            if (claims is None or invoices is None) and previous is None:
-                missing = "claims" if claims is None else "invoices"
-                raise InvalidRequest(
-                    f"no {missing} file was sent and there is no earlier run to take "
-                    f"{missing} from; send both files for the first run"
-                )
-            staged: dict[FileKind, StagedFile] = {}
-            try:
-                self._stage_all(cur, claims, invoices, staged, max_problems)
-                validate_ms = _ms(started)
-                with self._write_lock:
-                    cur.begin()
-                    try:
-                        run_id = self._write_run(
-                            cur, staged, previous, tolerance, receive_ms, validate_ms, started
-                        )
-                        cur.commit()
-                    except BaseException:
-                        cur.rollback()
-                        raise
-            finally:
-                for item in staged.values():
-                    cur.execute(f"DROP TABLE IF EXISTS {item.table}")
+            layouts: dict[FileKind, HeaderLayout] = {}
+            warnings: list[Problem] = []
+            for kind, received in sent.items():
+                layout, _, found = read_layout(received, SPECS[kind])
+                if layout is None:
+                    self._reject(cur, sent, max_problems)
+                    raise AssertionError("a file without a layout always has a problem")
+                layouts[kind] = layout
+                warnings.extend(found)
+            failure: duckdb.Error | _BadData | None = None
+            with self._write_lock:
+                previous = None if len(sent) == 2 else self._latest_run(cur, sent)
+                cur.begin()
+                try:
+                    run_id = self._write_run(
+                        cur, sent, layouts, warnings, previous, tolerance, receive_ms, started
+                    )
+                    cur.commit()
+                except (duckdb.Error, _BadData) as exc:
+                    cur.rollback()
+                    failure = exc
+                except BaseException:
+                    cur.rollback()
+                    raise
+            if failure is not None:
+                # Loading is optimistic; on any data error, find and explain every problem.
+                self._reject(cur, sent, max_problems)
+                raise failure
         return self.get_run(run_id)
 
-    def _stage_all(
+    def _reject(
         self,
         cur: duckdb.DuckDBPyConnection,
-        claims: ReceivedFile | None,
-        invoices: ReceivedFile | None,
-        staged: dict[FileKind, StagedFile],
+        sent: dict[FileKind, ReceivedFile],
         max_problems: int,
     ) -> None:
+        """Raise RejectedUpload listing every problem of the sent files, if there are any."""
         problems: list[Problem] = []
         total = 0
-        for received in (claims, invoices):
-            if received is None:
-                continue
-            outcome = stage_csv(cur, received, SPECS[received.kind], max_problems=max_problems)
-            if outcome.staged is not None:
-                staged[received.kind] = outcome.staged
-            problems.extend(outcome.problems)
-            total += outcome.total
+        for kind in (FileKind.CLAIMS, FileKind.INVOICES):
+            if kind in sent:
+                outcome = check_csv(cur, sent[kind], SPECS[kind], max_problems=max_problems)
+                problems.extend(outcome.problems)
+                total += outcome.total
         if total:
             files = sorted({p.filename or p.file or "" for p in problems})
             raise RejectedUpload(
@@ -187,80 +192,118 @@ class DuckDBStore:
                 total=total,
             )
 
-    def _latest_datasets(self, cur: duckdb.DuckDBPyConnection) -> tuple[int, int, int] | None:
+    def _latest_run(
+        self, cur: duckdb.DuckDBPyConnection, sent: dict[FileKind, ReceivedFile]
+    ) -> tuple[int, int, int]:
         row = cur.execute(
             "SELECT run_id, claims_dataset_id, invoices_dataset_id FROM runs "
             "ORDER BY run_id DESC LIMIT 1"
         ).fetchone()
-        return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
+        if row is None:
+            missing = "claims" if FileKind.CLAIMS not in sent else "invoices"
+            raise InvalidRequest(
+                f"no {missing} file was sent and there is no earlier run to take "
+                f"{missing} from; send both files for the first run"
+            )
+        return int(row[0]), int(row[1]), int(row[2])
 
-    def _insert_dataset(self, cur: duckdb.DuckDBPyConnection, item: StagedFile) -> int:
-        dataset_id = cur.execute("SELECT nextval('dataset_ids')").fetchone()[0]
-        received = item.received
+    def _record_dataset(
+        self, cur: duckdb.DuckDBPyConnection, dataset_id: int, received: ReceivedFile, rows: int
+    ) -> None:
         cur.execute(
             "INSERT INTO datasets VALUES ($id, $kind, $filename, $size, $sha, $rows, $now)",
             {
                 "id": dataset_id,
-                "kind": item.spec.kind.value,
+                "kind": received.kind.value,
                 "filename": received.filename,
                 "size": received.size_bytes,
                 "sha": received.sha256,
-                "rows": item.rows,
+                "rows": rows,
                 "now": _utcnow(),
             },
         )
-        columns = ", ".join(f'"{name}"' for name in item.spec.names)
-        cur.execute(
-            f"INSERT INTO {item.spec.kind.value} "
-            f"SELECT $id, {columns} FROM {item.table} ORDER BY rn",
-            {"id": dataset_id},
-        )
-        return int(dataset_id)
 
     def _write_run(
         self,
         cur: duckdb.DuckDBPyConnection,
-        staged: dict[FileKind, StagedFile],
+        sent: dict[FileKind, ReceivedFile],
+        layouts: dict[FileKind, HeaderLayout],
+        warnings: list[Problem],
         previous: tuple[int, int, int] | None,
         tolerance: Tolerance,
         receive_ms: float,
-        validate_ms: float,
         started: float,
     ) -> int:
-        reconcile_started = time.perf_counter()
-        ids: dict[FileKind, int] = {}
-        from_run: dict[FileKind, int | None] = {}
-        for kind in (FileKind.CLAIMS, FileKind.INVOICES):
-            if kind in staged:
-                ids[kind] = self._insert_dataset(cur, staged[kind])
-                from_run[kind] = None
-            else:
-                assert previous is not None
-                ids[kind] = previous[1] if kind is FileKind.CLAIMS else previous[2]
-                from_run[kind] = previous[0]
+        """Everything of one run, inside the caller's transaction."""
         run_id = int(cur.execute("SELECT nextval('run_ids')").fetchone()[0])
-        params = {
-            "run_id": run_id,
-            "claims_dataset_id": ids[FileKind.CLAIMS],
-            "invoices_dataset_id": ids[FileKind.INVOICES],
-        }
+        params: dict[str, object] = {"run_id": run_id}
+        from_run: dict[FileKind, int | None] = {FileKind.CLAIMS: None, FileKind.INVOICES: None}
+
+        if FileKind.INVOICES in sent:
+            received = sent[FileKind.INVOICES]
+            dataset_id = int(cur.execute("SELECT nextval('dataset_ids')").fetchone()[0])
+            relation = strict_relation(received, INVOICES, layouts[FileKind.INVOICES])
+            cur.execute(
+                f"INSERT INTO invoices SELECT $dataset_id, * FROM {relation}",
+                {"dataset_id": dataset_id},
+            )
+            rows = cur.execute(
+                "SELECT count(*) FROM invoices WHERE dataset_id = $id", {"id": dataset_id}
+            ).fetchone()[0]
+            duplicates = cur.execute(
+                rules.DUPLICATE_INVOICES, {"invoices_dataset_id": dataset_id}
+            ).fetchone()[0]
+            if not rows or duplicates:
+                raise _BadData
+            self._record_dataset(cur, dataset_id, received, rows)
+            params["invoices_dataset_id"] = dataset_id
+        else:
+            assert previous is not None
+            params["invoices_dataset_id"] = previous[2]
+            from_run[FileKind.INVOICES] = previous[0]
+
+        if FileKind.CLAIMS in sent:
+            claims_relation = strict_relation(
+                sent[FileKind.CLAIMS], CLAIMS, layouts[FileKind.CLAIMS]
+            )
+            reconcile_params = dict(params)
+        else:
+            assert previous is not None
+            claims_relation = rules.CLAIMS_OF_RUN
+            reconcile_params = {**params, "claims_run_id": previous[0]}
+            from_run[FileKind.CLAIMS] = previous[0]
         cur.execute(
-            rules.RECONCILE,
+            rules.reconcile_sql(claims_relation),
             {
-                **params,
+                **reconcile_params,
                 "tolerance_amount": tolerance.amount,
                 "tolerance_percent": tolerance.percent,
             },
         )
-        cur.execute(rules.ORPHANS, params)
+        claim_rows = cur.execute(
+            "SELECT count(*) FROM results WHERE run_id = $run_id", {"run_id": run_id}
+        ).fetchone()[0]
+        if FileKind.CLAIMS in sent:
+            duplicates = cur.execute(rules.DUPLICATE_CLAIMS, {"run_id": run_id}).fetchone()[0]
+            if not claim_rows or duplicates:
+                raise _BadData
+            dataset_id = int(cur.execute("SELECT nextval('dataset_ids')").fetchone()[0])
+            self._record_dataset(cur, dataset_id, sent[FileKind.CLAIMS], claim_rows)
+            params["claims_dataset_id"] = dataset_id
+        else:
+            assert previous is not None
+            params["claims_dataset_id"] = previous[1]
+
+        cur.execute(
+            rules.ORPHANS,
+            {"run_id": run_id, "invoices_dataset_id": params["invoices_dataset_id"]},
+        )
         summary = _compute_summary(cur, run_id)
         timings = Timings(
             receive_ms=receive_ms,
-            validate_ms=validate_ms,
-            reconcile_ms=_ms(reconcile_started),
+            reconcile_ms=_ms(started),
             total_ms=round(receive_ms + _ms(started), 1),
         )
-        warnings = [w.as_dict() for item in staged.values() for w in item.warnings]
         cur.execute(
             """
             INSERT INTO runs VALUES (
@@ -284,7 +327,7 @@ class DuckDBStore:
                 "no_invoices": summary.no_invoices,
                 "orphans": summary.orphan_invoices,
                 "timings": _json(timings.model_dump()),
-                "warnings": _json(warnings),
+                "warnings": _json([w.as_dict() for w in warnings]),
                 "summary": _json(summary.model_dump(mode="python")),
             },
         )
@@ -333,18 +376,18 @@ class DuckDBStore:
                 cur.execute("DELETE FROM results WHERE run_id = $run_id", params)
                 cur.execute("DELETE FROM orphans WHERE run_id = $run_id", params)
                 cur.execute("DELETE FROM runs WHERE run_id = $run_id", params)
-                for table, dataset_id in (("claims", claims_ds), ("invoices", invoices_ds)):
+                for kind, dataset_id in (("claims", claims_ds), ("invoices", invoices_ds)):
                     still_used = cur.execute(
-                        f"SELECT count(*) FROM runs WHERE {table}_dataset_id = $id",
+                        f"SELECT count(*) FROM runs WHERE {kind}_dataset_id = $id",
                         {"id": dataset_id},
                     ).fetchone()[0]
-                    if not still_used:
+                    if still_used:
+                        continue
+                    if kind == "invoices":
                         cur.execute(
-                            f"DELETE FROM {table} WHERE dataset_id = $id", {"id": dataset_id}
+                            "DELETE FROM invoices WHERE dataset_id = $id", {"id": dataset_id}
                         )
-                        cur.execute(
-                            "DELETE FROM datasets WHERE dataset_id = $id", {"id": dataset_id}
-                        )
+                    cur.execute("DELETE FROM datasets WHERE dataset_id = $id", {"id": dataset_id})
                 cur.commit()
             except BaseException:
                 cur.rollback()

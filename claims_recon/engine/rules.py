@@ -12,8 +12,15 @@ from decimal import Decimal
 
 from claims_recon.domain.query import ResultFilter, Sort
 
-# Per claim: its invoices' count and total, variance and exactly one status.
-RECONCILE = """
+
+def reconcile_sql(claims: str) -> str:
+    """Per claim: its invoices' count and total, variance and exactly one status.
+
+    ``claims`` is a relation (table or subquery chosen by the store, never user input) with
+    columns claim_id, patient_id, date_of_service, charges_amount; the invoices are the
+    stored dataset ``$invoices_dataset_id``.
+    """
+    return f"""
 INSERT INTO results (run_id, claim_id, patient_id, date_of_service, charges_amount,
                      invoice_count, invoice_total, variance, status, has_refunds)
 WITH inv AS (
@@ -31,9 +38,8 @@ joined AS (
            CAST(i.invoice_total AS DECIMAL(18, 2)) AS invoice_total,
            CAST(i.invoice_total - c.charges_amount AS DECIMAL(18, 2)) AS variance,
            coalesce(i.refund_count, 0) > 0 AS has_refunds
-    FROM claims c
+    FROM {claims} c
     LEFT JOIN inv i ON i.claim_id = c.claim_id
-    WHERE c.dataset_id = $claims_dataset_id
 )
 SELECT $run_id, claim_id, patient_id, date_of_service, charges_amount,
        invoice_count, invoice_total, variance,
@@ -50,6 +56,21 @@ SELECT $run_id, claim_id, patient_id, date_of_service, charges_amount,
 FROM joined
 """
 
+
+# The claims of an earlier run, for an upload that sends invoices only.
+CLAIMS_OF_RUN = (
+    "(SELECT claim_id, patient_id, date_of_service, charges_amount "
+    "FROM results WHERE run_id = $claims_run_id)"
+)
+
+# Keys that appear more than once (a duplicate row in the uploaded file).
+DUPLICATE_INVOICES = """
+SELECT count(*) - count(DISTINCT invoice_id) FROM invoices WHERE dataset_id = $invoices_dataset_id
+"""
+DUPLICATE_CLAIMS = """
+SELECT count(*) - count(DISTINCT claim_id) FROM results WHERE run_id = $run_id
+"""
+
 # Invoices whose claim_id matches no claim of the run.
 ORPHANS = """
 INSERT INTO orphans (run_id, invoice_id, claim_id, transaction_value)
@@ -57,8 +78,7 @@ SELECT $run_id, i.invoice_id, i.claim_id, i.transaction_value
 FROM invoices i
 WHERE i.dataset_id = $invoices_dataset_id
   AND NOT EXISTS (
-      SELECT 1 FROM claims c
-      WHERE c.dataset_id = $claims_dataset_id AND c.claim_id = i.claim_id
+      SELECT 1 FROM results r WHERE r.run_id = $run_id AND r.claim_id = i.claim_id
   )
 """
 

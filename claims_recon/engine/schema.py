@@ -5,7 +5,9 @@ from __future__ import annotations
 SCHEMA_VERSION = 1
 
 # Large tables carry no primary key or index: DuckDB prunes by zone maps, and runs are
-# appended in bulk, so each run's rows sit together.
+# appended in bulk, so each run's rows sit together. A run's claims live in its results
+# (with everything computed for them); ``datasets`` keeps each uploaded file's metadata,
+# and invoices are stored once per invoices file, shared by the runs that use it.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
         "CREATE SEQUENCE IF NOT EXISTS run_ids START 1",
@@ -19,15 +21,6 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             sha256 VARCHAR NOT NULL,
             row_count BIGINT NOT NULL,
             created_at TIMESTAMP NOT NULL  -- UTC
-        )
-        """,
-        """
-        CREATE TABLE IF NOT EXISTS claims (
-            dataset_id BIGINT NOT NULL,
-            claim_id VARCHAR NOT NULL,
-            patient_id VARCHAR NOT NULL,
-            date_of_service DATE NOT NULL,
-            charges_amount DECIMAL(18, 2) NOT NULL
         )
         """,
         """

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from claims_recon.domain.money import format_money, is_amount, parse_amount
-from claims_recon.engine.csv_stage import _column_sql
+from claims_recon.engine.csv_stage import rule_sql, value_sql
 from claims_recon.ingest.columns import ValueKind
 
 
@@ -70,8 +70,12 @@ def test_format_money_always_two_places():
 
 
 def _engine_parse(con: duckdb.DuckDBPyConnection, text: str) -> Decimal | None:
-    value_sql, _ = _column_sql(ValueKind.AMOUNT, "$raw")
-    return con.execute(f"SELECT {value_sql}", {"raw": text}).fetchone()[0]
+    # The engine trims first; a value is loaded only when no rule is broken.
+    t = "trim(CAST($raw AS VARCHAR))"
+    rule = rule_sql(ValueKind.AMOUNT, t)
+    value = value_sql(ValueKind.AMOUNT, t)
+    sql = f"SELECT CASE WHEN ({rule}) IS NULL THEN {value} END"
+    return con.execute(sql, {"raw": text}).fetchone()[0]
 
 
 _CON = duckdb.connect()
