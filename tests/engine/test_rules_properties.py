@@ -25,11 +25,17 @@ claim_ids = st.sampled_from([f"C{i:03d}" for i in range(12)])
 def datasets(draw):
     ids = draw(st.lists(claim_ids, min_size=1, max_size=10, unique=True))
     claims = [
-        (cid, f"P{draw(st.integers(0, 3)):02d}", dt.date(2024, draw(st.integers(1, 12)), 1),
-         draw(cents))
+        (
+            cid,
+            f"P{draw(st.integers(0, 3)):02d}",
+            dt.date(2024, draw(st.integers(1, 12)), 1),
+            draw(cents),
+        )
         for cid in ids
     ]
-    invoice_targets = draw(st.lists(claim_ids, min_size=1, max_size=25))  # some match no claim: orphans
+    invoice_targets = draw(
+        st.lists(claim_ids, min_size=1, max_size=25)
+    )  # some match no claim: orphans
     invoices = [(f"I{n:04d}", cid, draw(cents)) for n, cid in enumerate(invoice_targets)]
     tolerance = Tolerance(
         amount=draw(st.sampled_from([Decimal("0.00"), Decimal("0.50"), Decimal("25.00")])),

@@ -50,7 +50,9 @@ def test_the_more_lenient_tolerance_applies():
     assert tolerance.allowed(D("1000.00")) == D("10.00")
 
 
-@pytest.mark.parametrize("kwargs", [{"amount": D("-1")}, {"percent": D("-1")}, {"percent": D("101")}])
+@pytest.mark.parametrize(
+    "kwargs", [{"amount": D("-1")}, {"percent": D("-1")}, {"percent": D("101")}]
+)
 def test_invalid_tolerance(kwargs):
     with pytest.raises(ValueError, match="tolerance"):
         Tolerance(**kwargs)
