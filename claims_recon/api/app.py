@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
 from claims_recon import __version__
-from claims_recon.api import errors
+from claims_recon.api import errors, privacy
 from claims_recon.api.routers import health, runs, uploads
 from claims_recon.config import Settings
 from claims_recon.engine import open_store
@@ -48,7 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    privacy.install_log_redaction()
     errors.install(app)
+    app.add_middleware(privacy.ContainErrors)
     app.include_router(health.router)
     app.include_router(uploads.router)
     app.include_router(runs.router)

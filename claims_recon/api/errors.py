@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,8 +15,6 @@ from starlette.requests import ClientDisconnect
 from claims_recon.api.json import ExactJSONResponse
 from claims_recon.domain.problems import Problem
 from claims_recon.errors import ReconError
-
-log = logging.getLogger("claims_recon.api")
 
 
 def envelope(
@@ -73,18 +70,8 @@ def _disconnect(_: Request, exc: ClientDisconnect) -> ExactJSONResponse:
     return ExactJSONResponse(envelope("client_disconnected", "the client went away"), 400)
 
 
-def _unexpected(_: Request, exc: Exception) -> ExactJSONResponse:
-    # Only the exception type is logged: messages may quote uploaded values (PHI).
-    log.error("unexpected error: %s", type(exc).__name__)
-    return ExactJSONResponse(
-        envelope("internal_error", "something went wrong on the server; nothing was changed"),
-        status_code=500,
-    )
-
-
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ReconError, _recon_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(ClientDisconnect, _disconnect)  # type: ignore[arg-type]
-    app.add_exception_handler(Exception, _unexpected)
