@@ -1,82 +1,39 @@
 """Write sample claims.csv, invoices.csv and patients.csv.
 
 With no arguments the files go to $HOST_OUTPUT_DIR, or next to this script when it is unset, so
-`python data/generate_data.py` keeps working from any directory and inside containers.
+`python data/generate_data.py` keeps working from any directory and inside containers. The
+same command is `claims-recon generate`.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
 try:
-    from claims_recon import sampledata
+    from claims_recon.cli.generate import generate
 except ImportError:  # a plain checkout, run as a script without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from claims_recon import sampledata
+    from claims_recon.cli.generate import generate
 
 SCRIPT_DIR = Path(__file__).resolve().parent
 
 app = typer.Typer(add_completion=False)
+app.command()(generate)
 
 
-@app.command()
-def generate(
-    out: Annotated[
-        Path,
-        typer.Option(
-            envvar="HOST_OUTPUT_DIR",
-            help="Output folder; defaults to $HOST_OUTPUT_DIR, else this script's folder.",
-            show_default=False,
-            file_okay=False,
-        ),
-    ] = SCRIPT_DIR,
-    patients: Annotated[
-        int | None,
-        typer.Option(
-            help=f"Patients to create (default {sampledata.DEFAULT_PATIENTS}).", show_default=False
-        ),
-    ] = None,
-    min_claims: Annotated[int, typer.Option(help="Fewest claims per patient.")] = 10,
-    max_claims: Annotated[int, typer.Option(help="Most claims per patient.")] = 100,
-    claims: Annotated[
-        int | None,
-        typer.Option(help="Exact total of claims; sizes the patients (excludes --patients)."),
-    ] = None,
-    max_invoices: Annotated[int, typer.Option(help="Most invoices per claim.")] = 5,
-    seed: Annotated[
-        int, typer.Option(help="Same seed and options give byte-identical files.")
-    ] = sampledata.DEFAULT_SEED,
-    orphans: Annotated[int, typer.Option(help="Invoices whose claim_id matches no claim.")] = 0,
-    duplicates: Annotated[int, typer.Option(help="Extra claims rows repeating a claim_id.")] = 0,
-    malformed: Annotated[
-        int, typer.Option(help="Claims rows with an impossible date or a non-numeric amount.")
-    ] = 0,
-) -> None:
-    """Generate deterministic sample claims, invoices and patients."""
-    try:
-        result = sampledata.generate(
-            out,
-            patients=patients,
-            min_claims=min_claims,
-            max_claims=max_claims,
-            claims=claims,
-            max_invoices=max_invoices,
-            seed=seed,
-            orphans=orphans,
-            duplicates=duplicates,
-            malformed=malformed,
-        )
-    except ValueError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(code=2) from exc
-    typer.echo(f"{result.claims_path}: {result.claims_rows} rows")
-    typer.echo(f"{result.invoices_path}: {result.invoices_rows} rows")
-    typer.echo(f"{result.patients_path}: {result.patients_rows} rows")
+def main() -> None:
+    # The seed's behaviour: files land beside this script unless HOST_OUTPUT_DIR says where.
+    args = sys.argv[1:]
+    if not os.environ.get("HOST_OUTPUT_DIR") and not any(
+        a == "--out" or a.startswith("--out=") for a in args
+    ):
+        args = [*args, "--out", str(SCRIPT_DIR)]
+    app(args)
 
 
 if __name__ == "__main__":
-    app()
+    main()
