@@ -8,10 +8,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     CLAIMS_RECON_DATABASE_URL=/var/lib/claims-recon/claims_recon.duckdb
 
 WORKDIR /app
-RUN groupadd --system app \
-    && useradd --system --gid app --home-dir /app --shell /usr/sbin/nologin app \
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid app --home-dir /app --shell /usr/sbin/nologin app \
     && mkdir -p /var/lib/claims-recon \
-    && chown app:app /var/lib/claims-recon
+    && chown 10001:10001 /var/lib/claims-recon
 
 COPY pyproject.toml README.md LICENSE requirements.txt ./
 COPY claims_recon ./claims_recon
@@ -19,7 +19,7 @@ COPY app ./app
 COPY data/generate_data.py ./data/generate_data.py
 RUN pip install -r requirements.txt
 
-USER app
+USER 10001:10001
 VOLUME ["/var/lib/claims-recon"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
