@@ -189,3 +189,28 @@ def test_generated_files_reconcile_cleanly(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert len(list(csv.DictReader(io.StringIO(out.read_text())))) == 200
+
+
+def test_generated_anomalies_are_caught_by_the_engine(tmp_path):
+    runner.invoke(
+        app,
+        [
+            "generate",
+            "--claims",
+            "100",
+            "--malformed",
+            "3",
+            "--duplicates",
+            "2",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    result = runner.invoke(
+        app, ["reconcile", str(tmp_path / "claims.csv"), str(tmp_path / "invoices.csv")]
+    )
+    assert result.exit_code == 1
+    assert "5 problems in claims.csv" in result.stderr
+    problems = [line for line in result.stderr.splitlines() if line.startswith("claims.csv:")]
+    assert len(problems) == 5
+    assert sum("appears more than once" in line for line in problems) == 2
