@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     default_tolerance_amount: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)] = (
         Decimal("0.00")
     )
-    default_tolerance_percent: Annotated[Decimal, Field(ge=0, le=100, decimal_places=4)] = Decimal(
+    default_tolerance_percent: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)] = Decimal(
         "0"
     )
     threads: Annotated[int | None, Field(gt=0)] = None

@@ -12,6 +12,7 @@ from pathlib import Path
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
+from claims_recon.domain.problems import Problem
 from claims_recon.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
 from claims_recon.ingest.columns import FileKind
 from claims_recon.ingest.receiver import FileReceiver, ReceivedFile
@@ -92,7 +93,16 @@ class _Collector:
             self._field_value = bytearray()
         else:
             expected = "claims, invoices, " + ", ".join(sorted(_FIELDS))
-            raise InvalidRequest(f"unexpected form field {name!r}; expected {expected}")
+            raise InvalidRequest(
+                f"unexpected form field {name!r}; expected {expected}",
+                details=[
+                    Problem(
+                        rule="unexpected_field",
+                        message=f"expected one of {expected}",
+                        column=name[:MAX_FIELD_BYTES],
+                    )
+                ],
+            )
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self._receiver is not None:

@@ -2,80 +2,49 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from decimal import Decimal
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
-import simplejson
 
 from claims_recon.config import Settings
-from claims_recon.domain.models import (
-    ClaimDetail,
-    FileInfo,
-    InvoicePage,
-    InvoiceRow,
-    MonthBreakdown,
-    PatientBalance,
-    ProblemPublic,
-    ResultPage,
-    ResultRow,
-    RunPublic,
-    StatusBreakdown,
-    StatusCounts,
-    Summary,
-    Timings,
-    VarianceBucket,
-)
-from claims_recon.domain.problems import Problem
-from claims_recon.domain.query import Page, ResultFilter, ResultQuery, Sort
-from claims_recon.domain.status import Status, Tolerance
-from claims_recon.engine import rules
 from claims_recon.engine.base import EXPORT_BATCH_ROWS, BatchStream
-from claims_recon.engine.csv_stage import check_csv, read_layout, strict_relation
-from claims_recon.engine.explain import explain_claim
-from claims_recon.engine.schema import MIGRATIONS, SCHEMA_VERSION
-from claims_recon.errors import InvalidRequest, NotFound, RejectedUpload, StoreUnavailable
-from claims_recon.ingest.columns import CLAIMS, INVOICES, SPECS, FileKind, HeaderLayout
+from claims_recon.engine.csv_stage import CheckOutcome, check_csv, strict_relation
+from claims_recon.engine.session import Result
+from claims_recon.engine.sql_store import SqlStore
+from claims_recon.errors import StoreUnavailable
+from claims_recon.ingest.columns import CLAIMS, INVOICES, FileSpec, HeaderLayout
 from claims_recon.ingest.receiver import ReceivedFile
 
-TOP_PATIENTS = 10
 
-_RUN_COLUMNS = """
-    r.run_id, r.created_at, r.tolerance_amount, r.tolerance_percent,
-    r.total_claims, r.balanced, r.underpaid, r.overpaid, r.no_invoices, r.orphan_invoices,
-    r.timings, r.warnings, r.claims_from_run_id, r.invoices_from_run_id,
-    c.filename, c.size_bytes, c.sha256, c.row_count,
-    i.filename, i.size_bytes, i.sha256, i.row_count
-"""
-_RUN_FROM = """
-    FROM runs r
-    JOIN datasets c ON c.dataset_id = r.claims_dataset_id
-    JOIN datasets i ON i.dataset_id = r.invoices_dataset_id
-"""
+class DuckDBSession:
+    """A DuckDB cursor: its own connection to the shared database, for one thread."""
 
+    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        self.cursor = cursor
 
-class _BadData(Exception):
-    """A loaded file broke a rule that only shows across rows (no rows, duplicate keys)."""
+    def execute(self, sql: str, params: Mapping[str, object] | None = None) -> Result:
+        return self.cursor.execute(sql, dict(params) if params else None)
 
-
-def _ms(start: float) -> float:
-    return round((time.perf_counter() - start) * 1000, 1)
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.cursor.begin()
+        try:
+            yield
+        except BaseException:
+            self.cursor.rollback()
+            raise
+        self.cursor.commit()
 
 
-def _json(value: Any) -> str:
-    return simplejson.dumps(value, use_decimal=True)
+class DuckDBStore(SqlStore):
+    data_errors = (duckdb.Error,)
 
-
-class DuckDBStore:
     def __init__(self, settings: Settings) -> None:
-        self._settings = settings
+        super().__init__(settings)
         database = settings.database_url
         if not settings.is_memory:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -91,406 +60,38 @@ class DuckDBStore:
             raise StoreUnavailable(
                 f"cannot open the DuckDB database {database!r}: {first}"
             ) from None
-        self._write_lock = threading.Lock()
+        # One DuckDB file has one writer at a time; uploads and deletes take turns.
+        self._lock = threading.Lock()
         self._migrate()
 
-    # -- plumbing -------------------------------------------------------------------
-
     @contextmanager
-    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _session(self) -> Iterator[DuckDBSession]:
         cursor = self._con.cursor()
         try:
-            yield cursor
+            yield DuckDBSession(cursor)
         finally:
             cursor.close()
 
-    def _migrate(self) -> None:
-        with self._write_lock, self._cursor() as cur:
-            cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            current = cur.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
-            if current > SCHEMA_VERSION:
-                raise StoreUnavailable(
-                    f"the database has schema version {current}, newer than this program "
-                    f"({SCHEMA_VERSION}); upgrade claims-recon"
-                )
-            for version in range(current + 1, SCHEMA_VERSION + 1):
-                cur.begin()
-                for statement in MIGRATIONS[version]:
-                    cur.execute(statement)
-                cur.execute("INSERT INTO schema_version VALUES ($v)", {"v": version})
-                cur.commit()
+    def _write_guard(self) -> AbstractContextManager[object]:
+        return self._lock
 
-    def close(self) -> None:
-        self._con.close()
+    def _check(self, received: ReceivedFile, spec: FileSpec, max_problems: int) -> CheckOutcome:
+        with self._session() as session:
+            return check_csv(session.cursor, received, spec, max_problems=max_problems)
 
-    # -- runs -----------------------------------------------------------------------
-
-    def create_run(
-        self,
-        claims: ReceivedFile | None,
-        invoices: ReceivedFile | None,
-        tolerance: Tolerance,
-        *,
-        max_problems: int,
-        receive_ms: float = 0.0,
-    ) -> RunPublic:
-        started = time.perf_counter()
-        sent = {r.kind: r for r in (claims, invoices) if r is not None}
-        if not sent:
-            raise InvalidRequest("send at least one file: 'claims', 'invoices' or both")
-        with self._cursor() as cur:
-            layouts: dict[FileKind, HeaderLayout] = {}
-            warnings: list[Problem] = []
-            for kind, received in sent.items():
-                layout, _, found = read_layout(received, SPECS[kind])
-                if layout is None:
-                    self._reject(cur, sent, max_problems)
-                    raise AssertionError("a file without a layout always has a problem")
-                layouts[kind] = layout
-                warnings.extend(found)
-            failure: duckdb.Error | _BadData | None = None
-            with self._write_lock:
-                previous = None if len(sent) == 2 else self._latest_run(cur, sent)
-                cur.begin()
-                try:
-                    run_id = self._write_run(
-                        cur, sent, layouts, warnings, previous, tolerance, receive_ms, started
-                    )
-                    cur.commit()
-                except (duckdb.Error, _BadData) as exc:
-                    cur.rollback()
-                    failure = exc
-                except BaseException:
-                    cur.rollback()
-                    raise
-            if failure is not None:
-                # Loading is optimistic; on any data error, find and explain every problem.
-                self._reject(cur, sent, max_problems)
-                raise failure
-        return self.get_run(run_id)
-
-    def _reject(
-        self,
-        cur: duckdb.DuckDBPyConnection,
-        sent: dict[FileKind, ReceivedFile],
-        max_problems: int,
+    def _load_invoices(
+        self, session: DuckDBSession, received: ReceivedFile, layout: HeaderLayout, dataset_id: int
     ) -> None:
-        """Raise RejectedUpload listing every problem of the sent files, if there are any."""
-        problems: list[Problem] = []
-        total = 0
-        for kind in (FileKind.CLAIMS, FileKind.INVOICES):
-            if kind in sent:
-                outcome = check_csv(cur, sent[kind], SPECS[kind], max_problems=max_problems)
-                problems.extend(outcome.problems)
-                total += outcome.total
-        if total:
-            files = sorted({p.filename or p.file or "" for p in problems})
-            raise RejectedUpload(
-                f"the upload was rejected: {total:,} problem{'s' if total != 1 else ''} "
-                f"in {', '.join(files)}; nothing was stored",
-                details=problems[:max_problems],
-                total=total,
-            )
-
-    def _latest_run(
-        self, cur: duckdb.DuckDBPyConnection, sent: dict[FileKind, ReceivedFile]
-    ) -> tuple[int, int, int]:
-        row = cur.execute(
-            "SELECT run_id, claims_dataset_id, invoices_dataset_id FROM runs "
-            "ORDER BY run_id DESC LIMIT 1"
-        ).fetchone()
-        if row is None:
-            missing = "claims" if FileKind.CLAIMS not in sent else "invoices"
-            raise InvalidRequest(
-                f"no {missing} file was sent and there is no earlier run to take "
-                f"{missing} from; send both files for the first run"
-            )
-        return int(row[0]), int(row[1]), int(row[2])
-
-    def _record_dataset(
-        self, cur: duckdb.DuckDBPyConnection, dataset_id: int, received: ReceivedFile, rows: int
-    ) -> None:
-        cur.execute(
-            "INSERT INTO datasets VALUES ($id, $kind, $filename, $size, $sha, $rows, $now)",
-            {
-                "id": dataset_id,
-                "kind": received.kind.value,
-                "filename": received.filename,
-                "size": received.size_bytes,
-                "sha": received.sha256,
-                "rows": rows,
-                "now": _utcnow(),
-            },
+        relation = strict_relation(received, INVOICES, layout)
+        session.execute(
+            f"INSERT INTO invoices SELECT $dataset_id, * FROM {relation}",
+            {"dataset_id": dataset_id},
         )
 
-    def _write_run(
-        self,
-        cur: duckdb.DuckDBPyConnection,
-        sent: dict[FileKind, ReceivedFile],
-        layouts: dict[FileKind, HeaderLayout],
-        warnings: list[Problem],
-        previous: tuple[int, int, int] | None,
-        tolerance: Tolerance,
-        receive_ms: float,
-        started: float,
-    ) -> int:
-        """Everything of one run, inside the caller's transaction."""
-        run_id = int(cur.execute("SELECT nextval('run_ids')").fetchone()[0])
-        params: dict[str, object] = {"run_id": run_id}
-        from_run: dict[FileKind, int | None] = {FileKind.CLAIMS: None, FileKind.INVOICES: None}
-
-        if FileKind.INVOICES in sent:
-            received = sent[FileKind.INVOICES]
-            dataset_id = int(cur.execute("SELECT nextval('dataset_ids')").fetchone()[0])
-            relation = strict_relation(received, INVOICES, layouts[FileKind.INVOICES])
-            cur.execute(
-                f"INSERT INTO invoices SELECT $dataset_id, * FROM {relation}",
-                {"dataset_id": dataset_id},
-            )
-            rows = cur.execute(
-                "SELECT count(*) FROM invoices WHERE dataset_id = $id", {"id": dataset_id}
-            ).fetchone()[0]
-            duplicates = cur.execute(
-                rules.DUPLICATE_INVOICES, {"invoices_dataset_id": dataset_id}
-            ).fetchone()[0]
-            if not rows or duplicates:
-                raise _BadData
-            self._record_dataset(cur, dataset_id, received, rows)
-            params["invoices_dataset_id"] = dataset_id
-        else:
-            assert previous is not None
-            params["invoices_dataset_id"] = previous[2]
-            from_run[FileKind.INVOICES] = previous[0]
-
-        if FileKind.CLAIMS in sent:
-            claims_relation = strict_relation(
-                sent[FileKind.CLAIMS], CLAIMS, layouts[FileKind.CLAIMS]
-            )
-            reconcile_params = dict(params)
-        else:
-            assert previous is not None
-            claims_relation = rules.CLAIMS_OF_RUN
-            reconcile_params = {**params, "claims_run_id": previous[0]}
-            from_run[FileKind.CLAIMS] = previous[0]
-        cur.execute(
-            rules.reconcile_sql(claims_relation),
-            {
-                **reconcile_params,
-                "tolerance_amount": tolerance.amount,
-                "tolerance_percent": tolerance.percent,
-            },
-        )
-        claim_rows = cur.execute(
-            "SELECT count(*) FROM results WHERE run_id = $run_id", {"run_id": run_id}
-        ).fetchone()[0]
-        if FileKind.CLAIMS in sent:
-            duplicates = cur.execute(rules.DUPLICATE_CLAIMS, {"run_id": run_id}).fetchone()[0]
-            if not claim_rows or duplicates:
-                raise _BadData
-            dataset_id = int(cur.execute("SELECT nextval('dataset_ids')").fetchone()[0])
-            self._record_dataset(cur, dataset_id, sent[FileKind.CLAIMS], claim_rows)
-            params["claims_dataset_id"] = dataset_id
-        else:
-            assert previous is not None
-            params["claims_dataset_id"] = previous[1]
-
-        cur.execute(
-            rules.ORPHANS,
-            {"run_id": run_id, "invoices_dataset_id": params["invoices_dataset_id"]},
-        )
-        summary = _compute_summary(cur, run_id)
-        timings = Timings(
-            receive_ms=receive_ms,
-            reconcile_ms=_ms(started),
-            total_ms=round(receive_ms + _ms(started), 1),
-        )
-        cur.execute(
-            """
-            INSERT INTO runs VALUES (
-                $run_id, $created_at, $claims_dataset_id, $invoices_dataset_id,
-                $claims_from, $invoices_from, $tolerance_amount, $tolerance_percent,
-                $total, $balanced, $underpaid, $overpaid, $no_invoices, $orphans,
-                $timings, $warnings, $summary
-            )
-            """,
-            {
-                **params,
-                "created_at": _utcnow(),
-                "claims_from": from_run[FileKind.CLAIMS],
-                "invoices_from": from_run[FileKind.INVOICES],
-                "tolerance_amount": tolerance.amount,
-                "tolerance_percent": tolerance.percent,
-                "total": summary.total_claims,
-                "balanced": summary.balanced,
-                "underpaid": summary.underpaid,
-                "overpaid": summary.overpaid,
-                "no_invoices": summary.no_invoices,
-                "orphans": summary.orphan_invoices,
-                "timings": _json(timings.model_dump()),
-                "warnings": _json([w.as_dict() for w in warnings]),
-                "summary": _json(summary.model_dump(mode="python")),
-            },
-        )
-        return run_id
-
-    def latest_run_id(self) -> int | None:
-        with self._cursor() as cur:
-            row = cur.execute("SELECT max(run_id) FROM runs").fetchone()
-        return None if row[0] is None else int(row[0])
-
-    def list_runs(self, page: Page) -> tuple[list[RunPublic], int]:
-        with self._cursor() as cur:
-            total = cur.execute("SELECT count(*) FROM runs").fetchone()[0]
-            rows = cur.execute(
-                f"SELECT {_RUN_COLUMNS} {_RUN_FROM} ORDER BY r.run_id DESC "
-                "LIMIT $limit OFFSET $skip",
-                {"limit": page.limit, "skip": page.skip},
-            ).fetchall()
-        return [_run_from_row(row) for row in rows], int(total)
-
-    def get_run(self, run_id: int) -> RunPublic:
-        with self._cursor() as cur:
-            row = cur.execute(
-                f"SELECT {_RUN_COLUMNS} {_RUN_FROM} WHERE r.run_id = $run_id", {"run_id": run_id}
-            ).fetchone()
-        if row is None:
-            raise NotFound(f"run {run_id} does not exist")
-        return _run_from_row(row)
-
-    def _require_run(self, cur: duckdb.DuckDBPyConnection, run_id: int) -> tuple[Any, ...]:
-        row = cur.execute(
-            "SELECT run_id, claims_dataset_id, invoices_dataset_id, tolerance_amount, "
-            "tolerance_percent, summary FROM runs WHERE run_id = $run_id",
-            {"run_id": run_id},
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"run {run_id} does not exist")
-        return row
-
-    def delete_run(self, run_id: int) -> None:
-        with self._write_lock, self._cursor() as cur:
-            cur.begin()
-            try:
-                _, claims_ds, invoices_ds, *_ = self._require_run(cur, run_id)
-                params = {"run_id": run_id}
-                cur.execute("DELETE FROM results WHERE run_id = $run_id", params)
-                cur.execute("DELETE FROM orphans WHERE run_id = $run_id", params)
-                cur.execute("DELETE FROM runs WHERE run_id = $run_id", params)
-                for kind, dataset_id in (("claims", claims_ds), ("invoices", invoices_ds)):
-                    still_used = cur.execute(
-                        f"SELECT count(*) FROM runs WHERE {kind}_dataset_id = $id",
-                        {"id": dataset_id},
-                    ).fetchone()[0]
-                    if still_used:
-                        continue
-                    if kind == "invoices":
-                        cur.execute(
-                            "DELETE FROM invoices WHERE dataset_id = $id", {"id": dataset_id}
-                        )
-                    cur.execute("DELETE FROM datasets WHERE dataset_id = $id", {"id": dataset_id})
-                cur.commit()
-            except BaseException:
-                cur.rollback()
-                raise
-
-    # -- reading a run --------------------------------------------------------------
-
-    def summary(self, run_id: int) -> Summary:
-        with self._cursor() as cur:
-            row = self._require_run(cur, run_id)
-        return Summary.model_validate(simplejson.loads(row[5], use_decimal=True))
-
-    def count_results(self, run_id: int, filt: ResultFilter) -> int:
-        params: dict[str, object] = {"run_id": run_id}
-        where = rules.result_where(filt, params)
-        with self._cursor() as cur:
-            self._require_run(cur, run_id)
-            return int(
-                cur.execute(f"SELECT count(*) FROM results WHERE {where}", params).fetchone()[0]
-            )
-
-    def results(self, run_id: int, query: ResultQuery) -> ResultPage:
-        params: dict[str, object] = {"run_id": run_id}
-        where = rules.result_where(query.filter, params)
-        with self._cursor() as cur:
-            self._require_run(cur, run_id)
-            total = cur.execute(f"SELECT count(*) FROM results WHERE {where}", params).fetchone()[0]
-            rows = cur.execute(
-                f"SELECT {rules.RESULT_SELECT} FROM results WHERE {where} "
-                f"ORDER BY {rules.result_order(query.sort)} LIMIT $limit OFFSET $skip",
-                {**params, "limit": query.page.limit, "skip": query.page.skip},
-            ).fetchall()
-        return ResultPage(
-            run_id=run_id,
-            data=[_result_row(r) for r in rows],
-            total=int(total),
-            skip=query.page.skip,
-            limit=query.page.limit,
-        )
-
-    def orphans(self, run_id: int, page: Page) -> InvoicePage:
-        with self._cursor() as cur:
-            self._require_run(cur, run_id)
-            params = {"run_id": run_id}
-            total = cur.execute(
-                "SELECT count(*) FROM orphans WHERE run_id = $run_id", params
-            ).fetchone()[0]
-            rows = cur.execute(
-                "SELECT invoice_id, claim_id, transaction_value FROM orphans "
-                "WHERE run_id = $run_id ORDER BY claim_id, invoice_id LIMIT $limit OFFSET $skip",
-                {**params, "limit": page.limit, "skip": page.skip},
-            ).fetchall()
-        return InvoicePage(
-            run_id=run_id,
-            data=[InvoiceRow(invoice_id=a, claim_id=b, transaction_value=c) for a, b, c in rows],
-            total=int(total),
-            skip=page.skip,
-            limit=page.limit,
-        )
-
-    def claim(self, run_id: int, claim_id: str) -> ClaimDetail:
-        with self._cursor() as cur:
-            _, _, invoices_ds, tol_amount, tol_percent, _ = self._require_run(cur, run_id)
-            row = cur.execute(
-                f"SELECT {rules.RESULT_SELECT} FROM results "
-                "WHERE run_id = $run_id AND claim_id = $claim_id",
-                {"run_id": run_id, "claim_id": claim_id},
-            ).fetchone()
-            if row is None:
-                raise NotFound(f"claim {claim_id!r} is not in run {run_id}")
-            invoices = cur.execute(
-                "SELECT invoice_id, claim_id, transaction_value FROM invoices "
-                "WHERE dataset_id = $ds AND claim_id = $claim_id ORDER BY invoice_id",
-                {"ds": invoices_ds, "claim_id": claim_id},
-            ).fetchall()
-        result = _result_row(row)
-        tolerance = Tolerance(amount=tol_amount, percent=tol_percent)
-        return explain_claim(
-            run_id,
-            result,
-            [InvoiceRow(invoice_id=a, claim_id=b, transaction_value=c) for a, b, c in invoices],
-            tolerance,
-        )
-
-    def export_results(self, run_id: int, filt: ResultFilter, sort: Sort) -> BatchStream:
-        params: dict[str, object] = {"run_id": run_id}
-        where = rules.result_where(filt, params)
-        with self._cursor() as cur:
-            self._require_run(cur, run_id)
-        return self._stream(
-            f"SELECT {rules.RESULT_SELECT} FROM results WHERE {where} "
-            f"ORDER BY {rules.result_order(sort)}",
-            params,
-        )
-
-    def export_orphans(self, run_id: int) -> BatchStream:
-        with self._cursor() as cur:
-            self._require_run(cur, run_id)
-        return self._stream(
-            "SELECT invoice_id, claim_id, transaction_value FROM orphans "
-            "WHERE run_id = $run_id ORDER BY claim_id, invoice_id",
-            {"run_id": run_id},
-        )
+    def _claims_relation(
+        self, session: DuckDBSession, received: ReceivedFile, layout: HeaderLayout
+    ) -> str:
+        return strict_relation(received, CLAIMS, layout)
 
     def _stream(self, sql: str, params: dict[str, object]) -> BatchStream:
         cursor = self._con.cursor()
@@ -500,7 +101,7 @@ class DuckDBStore:
             cursor.close()
             raise
 
-        def batches() -> Iterator[pa.RecordBatch]:
+        def batches() -> Iterator[Any]:
             try:
                 yield from reader
             finally:
@@ -508,97 +109,5 @@ class DuckDBStore:
 
         return BatchStream(reader.schema, batches())
 
-
-def _compute_summary(cur: duckdb.DuckDBPyConnection, run_id: int) -> Summary:
-    params = {"run_id": run_id}
-    result = cur.execute(rules.SUMMARY_TOTALS, params)
-    names = [column[0] for column in result.description]
-    values = dict(zip(names, result.fetchone(), strict=True))
-    orphan_count, orphan_total = cur.execute(rules.SUMMARY_ORPHANS, params).fetchone()
-    by_status = [
-        StatusBreakdown(status=Status(s), count=n, charges=c, invoiced=i, variance=v)
-        for s, n, c, i, v in cur.execute(rules.SUMMARY_BY_STATUS, params).fetchall()
-    ]
-    by_month = [
-        MonthBreakdown(
-            month=f"{int(y):04d}-{int(m):02d}", claims=n, charges=c, invoiced=i, variance=v
-        )
-        for y, m, n, c, i, v in cur.execute(rules.SUMMARY_BY_MONTH, params).fetchall()
-    ]
-    top = [
-        PatientBalance(patient_id=p, open_balance=b, claims=n)
-        for p, b, n in cur.execute(
-            rules.SUMMARY_TOP_PATIENTS, {**params, "top": TOP_PATIENTS}
-        ).fetchall()
-    ]
-    counts = dict(cur.execute(rules.variance_distribution_sql(), params).fetchall())
-    buckets = [
-        VarianceBucket(label=label, lower=lower, upper=upper, count=int(counts.get(index, 0)))
-        for index, (label, lower, upper) in enumerate(rules.variance_buckets())
-    ]
-    money = {k: _cents(v) for k, v in values.items() if isinstance(v, Decimal)}
-    return Summary(
-        run_id=run_id,
-        **{k: int(v) for k, v in values.items() if not isinstance(v, Decimal)},
-        **money,
-        orphan_invoices=int(orphan_count),
-        orphan_total=_cents(orphan_total),
-        by_status=by_status,
-        by_month=by_month,
-        top_patients=top,
-        variance_distribution=buckets,
-    )
-
-
-def _utcnow() -> dt.datetime:
-    """Naive UTC: stored as TIMESTAMP so reading it back needs no time-zone database."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-def _cents(value: Decimal | int) -> Decimal:
-    return Decimal(value).quantize(Decimal("0.01"))
-
-
-def _result_row(row: tuple[Any, ...]) -> ResultRow:
-    return ResultRow(
-        claim_id=row[0],
-        patient_id=row[1],
-        date_of_service=row[2],
-        charges_amount=row[3],
-        invoice_count=row[4],
-        invoice_total=row[5],
-        variance=row[6],
-        status=Status(row[7]),
-        has_refunds=row[8],
-    )
-
-
-def _run_from_row(row: tuple[Any, ...]) -> RunPublic:
-    (
-        run_id, created_at, tol_amount, tol_percent,
-        total, balanced, underpaid, overpaid, no_invoices, orphans,
-        timings, warnings, claims_from, invoices_from,
-        c_name, c_size, c_sha, c_rows, i_name, i_size, i_sha, i_rows,
-    ) = row  # fmt: skip
-    return RunPublic(
-        run_id=run_id,
-        created_at=created_at.replace(tzinfo=dt.UTC),
-        claims=FileInfo(
-            filename=c_name, size_bytes=c_size, sha256=c_sha, rows=c_rows, from_run_id=claims_from
-        ),
-        invoices=FileInfo(
-            filename=i_name, size_bytes=i_size, sha256=i_sha, rows=i_rows, from_run_id=invoices_from
-        ),
-        tolerance_amount=tol_amount,
-        tolerance_percent=tol_percent,
-        counts=StatusCounts(
-            total_claims=total,
-            balanced=balanced,
-            underpaid=underpaid,
-            overpaid=overpaid,
-            no_invoices=no_invoices,
-            orphan_invoices=orphans,
-        ),
-        timings=Timings.model_validate(simplejson.loads(timings)),
-        warnings=[ProblemPublic.model_validate(w) for w in simplejson.loads(warnings)],
-    )
+    def close(self) -> None:
+        self._con.close()

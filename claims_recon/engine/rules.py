@@ -47,7 +47,7 @@ SELECT $run_id, claim_id, patient_id, date_of_service, charges_amount,
            WHEN invoice_count = 0 THEN 'NO_INVOICES'
            WHEN abs(variance) <= CAST($tolerance_amount AS DECIMAL(18, 2))
              OR abs(variance) * 100
-                <= abs(charges_amount) * CAST($tolerance_percent AS DECIMAL(9, 4))
+                <= abs(charges_amount) * CAST($tolerance_percent AS DECIMAL(5, 2))
              THEN 'BALANCED'
            WHEN variance < 0 THEN 'UNDERPAID'
            ELSE 'OVERPAID'

@@ -40,7 +40,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             claims_from_run_id BIGINT,
             invoices_from_run_id BIGINT,
             tolerance_amount DECIMAL(18, 2) NOT NULL,
-            tolerance_percent DECIMAL(9, 4) NOT NULL,
+            tolerance_percent DECIMAL(5, 2) NOT NULL,
             total_claims BIGINT NOT NULL,
             balanced BIGINT NOT NULL,
             underpaid BIGINT NOT NULL,

@@ -14,6 +14,8 @@ from claims_recon.domain.models import (
     Summary,
     UploadResult,
 )
+from claims_recon.domain.money import CENTS
+from claims_recon.domain.problems import Problem
 from claims_recon.domain.query import Page, ResultQuery
 from claims_recon.domain.status import Tolerance
 from claims_recon.engine.base import Store
@@ -30,12 +32,9 @@ EMPTY_MESSAGE = (
 def parse_tolerance(fields: Mapping[str, str], settings: Settings) -> Tolerance:
     amount = _decimal_field(fields, "tolerance_amount", settings.default_tolerance_amount)
     percent = _decimal_field(fields, "tolerance_percent", settings.default_tolerance_percent)
-    if amount != amount.quantize(Decimal("0.01")):
-        raise InvalidRequest("tolerance_amount must have at most two decimal places")
-    try:
-        return Tolerance(amount=amount.quantize(Decimal("0.01")), percent=percent)
-    except ValueError as exc:
-        raise InvalidRequest(str(exc)) from None
+    if percent > 100:
+        raise _field_error("tolerance_percent", fields, "must be at most 100")
+    return Tolerance(amount=amount, percent=percent)
 
 
 def _decimal_field(fields: Mapping[str, str], name: str, default: Decimal) -> Decimal:
@@ -45,10 +44,20 @@ def _decimal_field(fields: Mapping[str, str], name: str, default: Decimal) -> De
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise InvalidRequest(f"{name} must be a number, got {text[:40]!r}") from None
+        raise _field_error(name, fields, "must be a number, e.g. 0.50") from None
     if not value.is_finite() or value < 0 or value >= Decimal("1e15"):
-        raise InvalidRequest(f"{name} must be a number of zero or more, got {text[:40]!r}")
-    return value
+        raise _field_error(name, fields, "must be a number of zero or more") from None
+    if value != value.quantize(CENTS):
+        raise _field_error(name, fields, "must have at most two decimal places")
+    return value.quantize(CENTS)
+
+
+def _field_error(name: str, fields: Mapping[str, str], rule: str) -> InvalidRequest:
+    value = fields.get(name, "")[:40]
+    return InvalidRequest(
+        f"{name} {rule} (got {value!r})",
+        details=[Problem(rule="invalid_field", message=f"{name} {rule}", column=name, value=value)],
+    )
 
 
 def reconcile_upload(

@@ -14,9 +14,8 @@ _CLIENT_SIDE = ("httpx", "httpcore")  # the test's own HTTP client logs its requ
 
 
 def _server_log(caplog) -> str:
-    return "\n".join(
-        r.getMessage() for r in caplog.records if not r.name.startswith(_CLIENT_SIDE)
-    )
+    return "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith(_CLIENT_SIDE))
+
 
 CLAIMS = csv_text(
     f"""
