@@ -21,8 +21,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         default=DEFAULT_DATABASE,
-        description="Where runs are kept: a DuckDB file path, ':memory:', "
-        "or (later) a postgresql:// URL.",
+        description="Where runs are kept: a DuckDB file path, ':memory:', or a postgresql:// URL.",
     )
     upload_dir: Path | None = Field(
         default=None,
@@ -39,6 +38,12 @@ class Settings(BaseSettings):
     default_tolerance_percent: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)] = Decimal(
         "0"
     )
+    pool_size: Annotated[int, Field(gt=0, le=1000)] = Field(
+        default=10, description="PostgreSQL: connections per process."
+    )
+    connect_timeout: Annotated[float, Field(gt=0, le=600)] = Field(
+        default=10.0, description="PostgreSQL: seconds to wait for a connection at startup."
+    )
     threads: Annotated[int | None, Field(gt=0)] = None
     memory_limit: str | None = Field(
         default=None, description="DuckDB memory limit, e.g. '2GB'. Default: DuckDB's own."
@@ -50,6 +55,10 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("must not be empty")
         return value.strip()
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql://", "postgres://"))
 
     @property
     def is_memory(self) -> bool:

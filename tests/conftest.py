@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,11 +34,58 @@ def csv_text(text: str) -> str:
     return textwrap.dedent(text).lstrip("\n")
 
 
+POSTGRES_URL = os.environ.get(
+    "CLAIMS_RECON_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test"
+)
+STORES = ["duckdb", "postgresql"]
+
+
+def _postgres_problem() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except Exception as exc:  # any reason at all means: not usable here
+        return f"PostgreSQL is not reachable at {POSTGRES_URL}: {type(exc).__name__}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The test server; a missing one skips visibly on a laptop and fails in CI."""
+    problem = _postgres_problem()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(problem + " (CI=true: the PostgreSQL tests must run)")
+        pytest.skip(problem)
+    return POSTGRES_URL
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def postgres_schema_url(request: pytest.FixtureRequest, postgres_url: str) -> Iterator[str]:
+    """A URL whose connections work in a fresh schema, dropped afterwards."""
+    import psycopg
+
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{postgres_url}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=STORES)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Every test using it runs once per store: the embedded DuckDB file and PostgreSQL."""
+    if request.param == "duckdb":
+        url = str(tmp_path / "store" / "claims_recon.duckdb")
+    else:
+        url = request.getfixturevalue("postgres_schema_url")
     return Settings(
-        database_url=str(tmp_path / "store" / "claims_recon.duckdb"),
-        upload_dir=tmp_path / "uploads",
+        database_url=url, upload_dir=tmp_path / "uploads", pool_size=4, connect_timeout=5
     )
 
 

@@ -1,8 +1,8 @@
 """The only layer that talks to a database. SQL lives here.
 
 ``rules`` holds the reconciliation rules as one portable SQL definition; each store
-(DuckDB now, PostgreSQL and Spark later) executes that same definition and differs only in
-how it bulk-loads validated rows.
+(DuckDB, PostgreSQL; Spark later) executes that same definition through ``SqlStore`` and
+differs only in how it bulk-loads validated rows and streams exports.
 """
 
 from __future__ import annotations
@@ -14,11 +14,10 @@ from claims_recon.errors import StoreUnavailable
 
 def open_store(settings: Settings) -> Store:
     url = settings.database_url
-    if url.startswith(("postgresql://", "postgres://")):
-        raise StoreUnavailable(
-            "the PostgreSQL store is not available in this version; "
-            "use a DuckDB file path or ':memory:'"
-        )
+    if settings.is_postgres:
+        from claims_recon.engine.postgres_store import PostgresStore
+
+        return PostgresStore(settings)
     if "://" in url:
         raise StoreUnavailable(f"unsupported database URL scheme in {url.split('://')[0]!r}")
     from claims_recon.engine.duckdb_store import DuckDBStore

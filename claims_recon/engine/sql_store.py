@@ -236,8 +236,9 @@ class SqlStore(ABC):
         started: float,
     ) -> int:
         """Everything of one run, inside the caller's transaction."""
-        run_id = int(cur.execute("SELECT nextval('run_ids')").fetchone()[0])
-        params: dict[str, object] = {"run_id": run_id}
+        # Files are loaded before numbers are drawn, so that a rejected upload rarely
+        # consumes a run number (sequences do not roll back in every engine).
+        params: dict[str, object] = {}
         from_run: dict[FileKind, int | None] = {FileKind.CLAIMS: None, FileKind.INVOICES: None}
 
         if FileKind.INVOICES in sent:
@@ -263,12 +264,15 @@ class SqlStore(ABC):
             claims_relation = self._claims_relation(
                 cur, sent[FileKind.CLAIMS], layouts[FileKind.CLAIMS]
             )
-            reconcile_params = dict(params)
         else:
             assert previous is not None
             claims_relation = rules.CLAIMS_OF_RUN
-            reconcile_params = {**params, "claims_run_id": previous[0]}
             from_run[FileKind.CLAIMS] = previous[0]
+        run_id = int(cur.execute("SELECT nextval('run_ids')").fetchone()[0])
+        params["run_id"] = run_id
+        reconcile_params = dict(params)
+        if from_run[FileKind.CLAIMS] is not None:
+            reconcile_params["claims_run_id"] = from_run[FileKind.CLAIMS]
         cur.execute(
             rules.reconcile_sql(claims_relation),
             {
