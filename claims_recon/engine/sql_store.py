@@ -493,17 +493,23 @@ def _compute_summary(cur: Session, run_id: int) -> Summary:
     values = dict(zip(names, result.fetchone(), strict=True))
     orphan_count, orphan_total = cur.execute(rules.SUMMARY_ORPHANS, params).fetchone()
     by_status = [
-        StatusBreakdown(status=Status(s), count=n, charges=c, invoiced=i, variance=v)
+        StatusBreakdown(
+            status=Status(s), count=n, charges=_cents(c), invoiced=_cents(i), variance=_cents(v)
+        )
         for s, n, c, i, v in cur.execute(rules.SUMMARY_BY_STATUS, params).fetchall()
     ]
     by_month = [
         MonthBreakdown(
-            month=f"{int(y):04d}-{int(m):02d}", claims=n, charges=c, invoiced=i, variance=v
+            month=f"{int(y):04d}-{int(m):02d}",
+            claims=n,
+            charges=_cents(c),
+            invoiced=_cents(i),
+            variance=_cents(v),
         )
         for y, m, n, c, i, v in cur.execute(rules.SUMMARY_BY_MONTH, params).fetchall()
     ]
     top = [
-        PatientBalance(patient_id=p, open_balance=b, claims=n)
+        PatientBalance(patient_id=p, open_balance=_cents(b), claims=n)
         for p, b, n in cur.execute(
             rules.SUMMARY_TOP_PATIENTS, {**params, "top": TOP_PATIENTS}
         ).fetchall()
@@ -533,6 +539,7 @@ def _utcnow() -> dt.datetime:
 
 
 def _cents(value: Decimal | int) -> Decimal:
+    # Engines differ in the scale of an empty sum's 0; money always leaves with two places.
     return Decimal(value).quantize(Decimal("0.01"))
 
 

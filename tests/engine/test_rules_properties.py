@@ -7,13 +7,13 @@ import random
 from collections import defaultdict
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from claims_recon.config import Settings
 from claims_recon.domain.query import Page, ResultQuery
 from claims_recon.domain.status import Status, Tolerance, classify
-from claims_recon.engine.duckdb_store import DuckDBStore
+from claims_recon.engine import open_store
 from claims_recon.ingest.columns import FileKind
 from tests.engine.helpers import CLAIMS_HEADER, INVOICES_HEADER, received
 
@@ -44,31 +44,35 @@ def datasets(draw):
     return claims, invoices, tolerance
 
 
-def _run(tmp_path, claims, invoices, tolerance):
-    store = DuckDBStore(Settings(database_url=":memory:"))
-    try:
-        run = store.create_run(
-            received(FileKind.CLAIMS, CLAIMS_HEADER, claims, tmp_path),
-            received(FileKind.INVOICES, INVOICES_HEADER, invoices, tmp_path),
-            tolerance,
-            max_problems=100,
-        )
-        rows = store.results(run.run_id, ResultQuery(page=Page(0, 1000))).data
-        return {r.claim_id: r for r in rows}, store.summary(run.run_id)
-    finally:
-        store.close()
+@pytest.fixture
+def store(settings):
+    """One store per test (each store kind); every Hypothesis example adds a run to it."""
+    opened = open_store(settings)
+    yield opened
+    opened.close()
+
+
+def _run(store, tmp_path, claims, invoices, tolerance):
+    run = store.create_run(
+        received(FileKind.CLAIMS, CLAIMS_HEADER, claims, tmp_path),
+        received(FileKind.INVOICES, INVOICES_HEADER, invoices, tmp_path),
+        tolerance,
+        max_problems=100,
+    )
+    rows = store.results(run.run_id, ResultQuery(page=Page(0, 1000))).data
+    return {r.claim_id: r for r in rows}, store.summary(run.run_id)
 
 
 common = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
 
 @common
 @given(datasets())
-def test_every_claim_matches_the_reference_rule(tmp_path, data):
+def test_every_claim_matches_the_reference_rule(store, tmp_path, data):
     claims, invoices, tolerance = data
-    results, summary = _run(tmp_path, claims, invoices, tolerance)
+    results, summary = _run(store, tmp_path, claims, invoices, tolerance)
     by_claim = defaultdict(list)
     for _, cid, value in invoices:
         by_claim[cid].append(value)
@@ -87,13 +91,13 @@ def test_every_claim_matches_the_reference_rule(tmp_path, data):
 
 @common
 @given(datasets(), st.randoms(use_true_random=False))
-def test_row_order_never_changes_a_result(tmp_path, data, rnd: random.Random):
+def test_row_order_never_changes_a_result(store, tmp_path, data, rnd: random.Random):
     claims, invoices, tolerance = data
-    first, summary_first = _run(tmp_path, claims, invoices, tolerance)
+    first, summary_first = _run(store, tmp_path, claims, invoices, tolerance)
     shuffled_claims, shuffled_invoices = claims[:], invoices[:]
     rnd.shuffle(shuffled_claims)
     rnd.shuffle(shuffled_invoices)
-    second, summary_second = _run(tmp_path, shuffled_claims, shuffled_invoices, tolerance)
+    second, summary_second = _run(store, tmp_path, shuffled_claims, shuffled_invoices, tolerance)
     assert first == second
     assert summary_first.model_dump(exclude={"run_id"}) == summary_second.model_dump(
         exclude={"run_id"}
@@ -102,9 +106,9 @@ def test_row_order_never_changes_a_result(tmp_path, data, rnd: random.Random):
 
 @common
 @given(datasets())
-def test_per_status_totals_add_up_to_grand_totals(tmp_path, data):
+def test_per_status_totals_add_up_to_grand_totals(store, tmp_path, data):
     claims, invoices, tolerance = data
-    results, summary = _run(tmp_path, claims, invoices, tolerance)
+    results, summary = _run(store, tmp_path, claims, invoices, tolerance)
     assert summary.total_claims == len(claims)
     assert (
         summary.balanced + summary.underpaid + summary.overpaid + summary.no_invoices

@@ -34,14 +34,19 @@ def test_dockerfile_runs_as_non_root_without_reload_and_checks_health():
     assert "COPY data/generate_data.py ./data/generate_data.py" in text  # seed docker run
 
 
-def test_compose_serves_port_8000_with_a_named_volume():
+def test_compose_serves_port_8000_on_postgresql_with_named_volumes():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    app = compose["services"]["app"]
+    app, db = compose["services"]["app"], compose["services"]["db"]
     assert app["build"] == "."
     assert "8000:8000" in app["ports"]
-    volume, _, target = app["volumes"][0].partition(":")
-    assert volume in compose["volumes"]
-    assert target == "/var/lib/claims-recon"
+    assert app["environment"]["CLAIMS_RECON_DATABASE_URL"].startswith("postgresql://claims:")
+    assert "@db:5432/claims" in app["environment"]["CLAIMS_RECON_DATABASE_URL"]
+    assert app["depends_on"]["db"]["condition"] == "service_healthy"
+    for service in (app, db):
+        volume, _, _ = service["volumes"][0].partition(":")
+        assert volume in compose["volumes"]
+    assert db["image"].startswith("postgres:")
+    assert "pg_isready" in " ".join(db["healthcheck"]["test"])
 
 
 def test_dockerignore_keeps_local_state_out_of_the_image():

@@ -1,0 +1,107 @@
+"""Several server processes on one PostgreSQL database: parallel uploads and reads."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+import pytest
+
+from claims_recon.sampledata import generate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_server(database_url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {**os.environ, "CLAIMS_RECON_DATABASE_URL": database_url, "CLAIMS_RECON_POOL_SIZE": "4"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--no-access-log"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(workdir / f"server-{port}.log").open("wb"),
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    pytest.fail(f"server on port {port} did not start; see {workdir}")
+
+
+@pytest.fixture
+def two_servers(postgres_schema_url, tmp_path):
+    with ExitStack() as stack:
+        bases = []
+        for _ in range(2):
+            process, base = _start_server(postgres_schema_url, tmp_path)
+            stack.callback(process.wait, 10)
+            stack.callback(process.terminate)
+            bases.append(base)
+        yield bases
+
+
+def test_parallel_uploads_through_two_processes_make_complete_runs(two_servers, tmp_path):
+    sets = []
+    for n in range(6):
+        folder = tmp_path / f"set{n}"
+        files = generate(folder, claims=150 + 25 * n, seed=100 + n, orphans=n)
+        sets.append((folder, files.claims_rows))
+
+    def upload(n: int) -> httpx.Response:
+        folder, _ = sets[n]
+        with (folder / "claims.csv").open("rb") as c, (folder / "invoices.csv").open("rb") as i:
+            return httpx.post(
+                f"{two_servers[n % 2]}/api/upload",
+                files={"claims": ("claims.csv", c), "invoices": ("invoices.csv", i)},
+                timeout=60,
+            )
+
+    seen_incomplete: list[str] = []
+
+    def read(n: int) -> None:
+        base = two_servers[n % 2]
+        for _ in range(5):
+            for run in httpx.get(f"{base}/api/runs", timeout=30).json()["data"]:
+                page = httpx.get(
+                    f"{base}/api/runs/{run['run_id']}/reconciliation?limit=1", timeout=30
+                ).json()
+                if page["total"] != run["counts"]["total_claims"]:
+                    seen_incomplete.append(f"run {run['run_id']}")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        uploads = [pool.submit(upload, n) for n in range(6)]
+        readers = [pool.submit(read, n) for n in range(4)]
+        responses = [u.result() for u in uploads]
+        for r in readers:
+            r.result()
+
+    assert [r.status_code for r in responses] == [201] * 6
+    expected = {r.json()["run_id"]: sets[n][1] for n, r in enumerate(responses)}
+    assert len(expected) == 6  # six distinct runs
+    assert seen_incomplete == []  # no reader ever saw a half-written run
+    for base in two_servers:
+        runs = httpx.get(f"{base}/api/runs", timeout=30).json()
+        assert runs["count"] == 6
+        for run in runs["data"]:
+            assert run["counts"]["total_claims"] == expected[run["run_id"]]
+            summary = httpx.get(f"{base}/api/runs/{run['run_id']}/summary", timeout=30).json()
+            assert summary["total_claims"] == expected[run["run_id"]]
