@@ -50,6 +50,7 @@ def filter_params(
         Query(
             description="One or more statuses (repeat the parameter or separate with commas): "
             "BALANCED, UNDERPAID, OVERPAID, NO_INVOICES.",
+            examples=[["UNDERPAID", "OVERPAID"]],
         ),
     ] = None,
     patient_id: Annotated[str | None, Query(max_length=128)] = None,
@@ -94,6 +95,7 @@ def sort_param(
         Query(
             max_length=40,
             description="Column to sort by; prefix with '-' for descending, e.g. -variance.",
+            examples=["-variance"],
         ),
     ] = None,
 ) -> Sort:

@@ -74,6 +74,25 @@ class RunList(_Model):
 
 
 class ResultRow(_Model):
+    model_config = ConfigDict(
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "claim_id": "c2",
+                    "patient_id": "p2",
+                    "date_of_service": "2023-01-02",
+                    "charges_amount": 200.00,
+                    "invoice_count": 1,
+                    "invoice_total": 150.00,
+                    "variance": -50.00,
+                    "status": "UNDERPAID",
+                    "has_refunds": False,
+                }
+            ]
+        },
+    )
+
     claim_id: str
     patient_id: str
     date_of_service: dt.date
@@ -147,6 +166,27 @@ class VarianceBucket(_Model):
 
 
 class Summary(_Model):
+    model_config = ConfigDict(
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "run_id": 1,
+                    "total_claims": 2,
+                    "balanced": 1,
+                    "overpaid": 0,
+                    "underpaid": 1,
+                    "no_invoices": 0,
+                    "orphan_invoices": 0,
+                    "total_charges": 300.00,
+                    "total_invoiced": 250.00,
+                    "net_variance": -50.00,
+                    "open_underpaid_balance": 50.00,
+                }
+            ]
+        },
+    )
+
     run_id: int | None
     total_claims: int = 0
     balanced: int = 0
