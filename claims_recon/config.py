@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE = "data/claims_recon.duckdb"
@@ -44,10 +44,43 @@ class Settings(BaseSettings):
     connect_timeout: Annotated[float, Field(gt=0, le=600)] = Field(
         default=10.0, description="PostgreSQL: seconds to wait for a connection at startup."
     )
+    max_rows: Annotated[int, Field(gt=0)] = Field(
+        default=50_000_000, description="Rows a single uploaded file may hold."
+    )
+    api_tokens: str = Field(
+        default="",
+        description="Who may use the service: comma-separated 'name:sha256-of-token' entries "
+        "(make one with `claims-recon token new NAME`). Empty: authentication is off and "
+        "only clients on this machine are served.",
+    )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs web sessions; set the same value on every replica. "
+        "Default: random per process.",
+    )
+    session_idle_minutes: Annotated[int, Field(gt=0, le=24 * 60)] = 30
+    allow_remote_without_auth: bool = Field(
+        default=False,
+        description="Serve other machines even though no tokens are configured "
+        "(for trials in containers only).",
+    )
+    cors_origins: str = Field(
+        default="", description="Comma-separated origins allowed to call the API from a browser."
+    )
+    retention_days: Annotated[int | None, Field(gt=0)] = Field(
+        default=None, description="Delete runs older than this many days (off by default)."
+    )
     threads: Annotated[int | None, Field(gt=0)] = None
     memory_limit: str | None = Field(
         default=None, description="DuckDB memory limit, e.g. '2GB'. Default: DuckDB's own."
     )
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard(cls, value: str) -> str:
+        if "*" in value:
+            raise ValueError("list origins explicitly; '*' is refused because of credentials")
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -63,6 +96,9 @@ class Settings(BaseSettings):
     @property
     def is_memory(self) -> bool:
         return self.database_url == ":memory:"
+
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     def resolved_upload_dir(self) -> Path | None:
         """The spool folder, or None for the system temp folder."""

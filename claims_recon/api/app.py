@@ -7,10 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse
 
 from claims_recon import __version__
 from claims_recon.api import errors, privacy
+from claims_recon.api.access import AccessControl
+from claims_recon.api.headers import SecurityHeaders
 from claims_recon.api.routers import health, runs, uploads
 from claims_recon.config import Settings
 from claims_recon.engine import open_store
@@ -50,7 +53,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     privacy.install_log_redaction()
     errors.install(app)
+    # First added runs innermost: access control, then CORS, error containment, headers.
+    app.add_middleware(AccessControl, settings=settings)
+    if settings.cors_origin_list():
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list(),
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-CSRF-Token"],
+        )
     app.add_middleware(privacy.ContainErrors)
+    app.add_middleware(SecurityHeaders)
     app.include_router(health.router)
     app.include_router(uploads.router)
     app.include_router(runs.router)
@@ -65,8 +79,7 @@ def _store_label(settings: Settings) -> str:
 _HOME = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>claims-recon</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto;
-line-height: 1.5; padding: 0 1rem">
+<body>
 <h1>claims-recon</h1>
 <p>Reconcile healthcare claims against invoices and payments.</p>
 <h2>Upload</h2>
