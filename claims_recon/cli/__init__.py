@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from claims_recon.cli import generate, reconcile, runs, serve
+from claims_recon.cli import generate, reconcile, runs, serve, token
 
 app = typer.Typer(
     name="claims-recon",
@@ -22,6 +22,7 @@ app.command("serve")(serve.serve)
 app.command("reconcile")(reconcile.reconcile)
 app.command("generate")(generate.generate)
 app.add_typer(runs.app, name="runs")
+app.add_typer(token.app, name="token")
 
 
 def main() -> None:

@@ -214,3 +214,22 @@ def test_generated_anomalies_are_caught_by_the_engine(tmp_path):
     problems = [line for line in result.stderr.splitlines() if line.startswith("claims.csv:")]
     assert len(problems) == 5
     assert sum("appears more than once" in line for line in problems) == 2
+
+
+def test_token_new_prints_a_token_and_its_hash_entry():
+    from claims_recon.access import identify, parse_tokens
+
+    result = runner.invoke(app, ["token", "new", "alice"])
+    assert result.exit_code == 0, result.output
+    lines = [line.strip() for line in result.output.splitlines()]
+    token, entry = lines[1], lines[3]
+    assert token.startswith("crt_")
+    assert token not in entry
+    assert identify(token, parse_tokens(entry)) == "alice"
+
+
+def test_serve_refuses_a_public_interface_without_tokens(monkeypatch):
+    monkeypatch.delenv("CLAIMS_RECON_API_TOKENS", raising=False)
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 2
+    assert "--allow-unauthenticated" in result.output

@@ -38,7 +38,7 @@ def test_compose_serves_port_8000_on_postgresql_with_named_volumes():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     app, db = compose["services"]["app"], compose["services"]["db"]
     assert app["build"] == "."
-    assert "8000:8000" in app["ports"]
+    assert app["ports"] == ["127.0.0.1:8000:8000"]  # unauthenticated: this machine only
     assert app["environment"]["CLAIMS_RECON_DATABASE_URL"].startswith("postgresql://claims:")
     assert "@db:5432/claims" in app["environment"]["CLAIMS_RECON_DATABASE_URL"]
     assert app["depends_on"]["db"]["condition"] == "service_healthy"
