@@ -14,6 +14,7 @@ from claims_recon import __version__
 from claims_recon.api import errors, privacy
 from claims_recon.api.access import AccessControl
 from claims_recon.api.headers import SecurityHeaders
+from claims_recon.api.retention import retention
 from claims_recon.api.routers import health, runs, uploads
 from claims_recon.config import Settings
 from claims_recon.engine import open_store
@@ -40,7 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = open_store(settings)
         log.info("claims-recon %s ready (store: %s)", __version__, _store_label(settings))
         try:
-            yield
+            async with retention(app.state.store, settings.retention_days):
+                yield
         finally:
             app.state.store.close()
 

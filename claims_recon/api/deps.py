@@ -24,7 +24,13 @@ def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
+def get_actor(request: Request) -> str:
+    """Who is asking: set by access control (a token's name, or 'local')."""
+    return str(getattr(request.state, "actor", "local"))
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ActorDep = Annotated[str, Depends(get_actor)]
 StoreDep = Annotated[Store, Depends(get_store)]
 
 

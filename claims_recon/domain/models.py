@@ -209,6 +209,25 @@ class Summary(_Model):
     message: str | None = None
 
 
+class AuditEvent(_Model):
+    event_id: int
+    at: dt.datetime
+    actor: str = Field(description="The token name, or 'local' when authentication is off.")
+    action: str = Field(description="upload, upload_rejected, view, export, delete or expire.")
+    run_id: int | None
+    row_count: int | None
+    detail: dict[str, Any] = Field(
+        description="Counts, hashes, formats and view names; never patient data."
+    )
+
+
+class AuditPage(_Model):
+    data: list[AuditEvent]
+    total: int
+    skip: int
+    limit: int
+
+
 class UploadResult(_Model):
     run_id: int
     run: RunPublic

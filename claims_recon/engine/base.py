@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import pyarrow as pa
 
 from claims_recon.domain.models import (
+    AuditPage,
     ClaimDetail,
     InvoicePage,
     ResultPage,
@@ -65,6 +67,21 @@ class Store(Protocol):
     def export_orphans(self, run_id: int) -> BatchStream: ...
 
     def count_results(self, run_id: int, filt: ResultFilter) -> int: ...
+
+    def record_event(
+        self,
+        actor: str,
+        action: str,
+        *,
+        run_id: int | None = None,
+        row_count: int | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Append to the audit trail (counts and hashes only, never patient data)."""
+
+    def audit(self, page: Page) -> AuditPage: ...
+
+    def runs_created_before(self, moment: dt.datetime) -> list[int]: ...
 
     def close(self) -> None: ...
 

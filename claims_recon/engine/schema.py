@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Large tables carry no primary key or index: DuckDB prunes by zone maps, and runs are
 # appended in bulk, so each run's rows sit together. A run's claims live in its results
@@ -72,6 +72,21 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             invoice_id VARCHAR NOT NULL,
             claim_id VARCHAR NOT NULL,
             transaction_value DECIMAL(18, 2) NOT NULL
+        )
+        """,
+    ),
+    # The audit trail: who did what to which run, with counts and hashes, never PHI.
+    2: (
+        "CREATE SEQUENCE IF NOT EXISTS audit_ids START 1",
+        """
+        CREATE TABLE IF NOT EXISTS audit_events (
+            event_id BIGINT PRIMARY KEY,
+            occurred_at TIMESTAMP NOT NULL,  -- UTC
+            actor VARCHAR NOT NULL,
+            action VARCHAR NOT NULL,
+            run_id BIGINT,
+            row_count BIGINT,
+            detail VARCHAR NOT NULL
         )
         """,
     ),

@@ -18,6 +18,8 @@ import simplejson
 
 from claims_recon.config import Settings
 from claims_recon.domain.models import (
+    AuditEvent,
+    AuditPage,
     ClaimDetail,
     FileInfo,
     InvoicePage,
@@ -385,6 +387,68 @@ class SqlStore(ABC):
                 if kind == "invoices":
                     cur.execute("DELETE FROM invoices WHERE dataset_id = $id", {"id": dataset_id})
                 cur.execute("DELETE FROM datasets WHERE dataset_id = $id", {"id": dataset_id})
+
+    # -- audit and retention -----------------------------------------------------------
+
+    def record_event(
+        self,
+        actor: str,
+        action: str,
+        *,
+        run_id: int | None = None,
+        row_count: int | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        # Appends only; it does not wait for the writer lock of a running upload.
+        with self._session() as cur, cur.transaction():
+            event_id = int(cur.execute("SELECT nextval('audit_ids')").fetchone()[0])
+            cur.execute(
+                "INSERT INTO audit_events VALUES ($id, $at, $actor, $action, $run_id, $rows, "
+                "$detail)",
+                {
+                    "id": event_id,
+                    "at": _utcnow(),
+                    "actor": actor,
+                    "action": action,
+                    "run_id": run_id,
+                    "rows": row_count,
+                    "detail": _json(detail or {}),
+                },
+            )
+
+    def audit(self, page: Page) -> AuditPage:
+        with self._session() as cur:
+            total = cur.execute("SELECT count(*) FROM audit_events").fetchone()[0]
+            rows = cur.execute(
+                "SELECT event_id, occurred_at, actor, action, run_id, row_count, detail "
+                "FROM audit_events ORDER BY event_id DESC LIMIT $limit OFFSET $skip",
+                {"limit": page.limit, "skip": page.skip},
+            ).fetchall()
+        return AuditPage(
+            data=[
+                AuditEvent(
+                    event_id=e,
+                    at=at.replace(tzinfo=dt.UTC),
+                    actor=actor,
+                    action=action,
+                    run_id=run_id,
+                    row_count=count,
+                    detail=simplejson.loads(detail, use_decimal=True),
+                )
+                for e, at, actor, action, run_id, count, detail in rows
+            ],
+            total=int(total),
+            skip=page.skip,
+            limit=page.limit,
+        )
+
+    def runs_created_before(self, moment: dt.datetime) -> list[int]:
+        with self._session() as cur:
+            rows = cur.execute(
+                "SELECT run_id FROM runs WHERE created_at < $moment ORDER BY run_id",
+                {"moment": moment.astimezone(dt.UTC).replace(tzinfo=None)},
+            ).fetchall()
+        return [int(r[0]) for r in rows]
 
     # -- reading a run --------------------------------------------------------------
 

@@ -19,9 +19,10 @@ from claims_recon.domain.problems import Problem
 from claims_recon.domain.query import Page, ResultQuery
 from claims_recon.domain.status import Tolerance
 from claims_recon.engine.base import Store
-from claims_recon.errors import InvalidRequest
+from claims_recon.errors import InvalidRequest, RejectedUpload
 from claims_recon.ingest.columns import FileKind
 from claims_recon.ingest.receiver import ReceivedFile
+from claims_recon.services import audit
 
 EMPTY_MESSAGE = (
     "No runs yet. Upload a claims file and an invoices file (POST /api/upload) to get a "
@@ -67,8 +68,10 @@ def reconcile_upload(
     settings: Settings,
     *,
     receive_ms: float = 0.0,
+    actor: str = "local",
 ) -> UploadResult:
     """Validate and reconcile; the received files are deleted whatever happens."""
+    detail = audit.upload_detail(files)
     try:
         run = store.create_run(
             files.get(FileKind.CLAIMS),
@@ -77,9 +80,25 @@ def reconcile_upload(
             max_problems=settings.max_errors,
             receive_ms=receive_ms,
         )
+    except RejectedUpload as rejected:
+        store.record_event(actor, "upload_rejected", detail={**detail, "problems": rejected.total})
+        raise
     finally:
         for received in files.values():
             received.discard()
+    rows = sum(f.rows for f in (run.claims, run.invoices) if f.from_run_id is None)
+    store.record_event(
+        actor,
+        "upload",
+        run_id=run.run_id,
+        row_count=rows,
+        detail={
+            **detail,
+            "claims_rows": run.claims.rows,
+            "invoices_rows": run.invoices.rows,
+            "reused_from_run": run.claims.from_run_id or run.invoices.from_run_id,
+        },
+    )
     return UploadResult(
         run_id=run.run_id,
         run=run,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
 from claims_recon.api.deps import (
+    ActorDep,
     FilterDep,
     PageDep,
     ResultQueryDep,
@@ -19,6 +20,7 @@ from claims_recon.api.json import ExactJSONResponse
 from claims_recon.api.responses import ERRORS
 from claims_recon.config import Settings
 from claims_recon.domain.models import (
+    AuditPage,
     ClaimDetail,
     InvoicePage,
     ResultPage,
@@ -29,12 +31,14 @@ from claims_recon.domain.models import (
 from claims_recon.domain.query import ResultFilter, Sort
 from claims_recon.engine.base import Store
 from claims_recon.errors import NotFound
-from claims_recon.services import exports, runs
+from claims_recon.services import audit, exports, runs
 
 router = APIRouter(prefix="/api", tags=["runs"], responses=ERRORS)
 
 RunId = Annotated[int, Path(ge=1, le=2**62, description="Run number.")]
-FormatParam = Annotated[exports.ExportFormat, Query(description="csv, xlsx or parquet.")]
+FormatParam = Annotated[
+    exports.ExportFormat, Query(alias="format", description="csv, xlsx or parquet.")
+]
 
 
 @router.get("/runs", response_model=RunList, summary="List runs, newest first")
@@ -49,8 +53,9 @@ def get_run(store: StoreDep, run_id: RunId) -> ExactJSONResponse:
 
 
 @router.delete("/runs/{run_id}", status_code=204, summary="Delete a run and all its data")
-def delete_run(store: StoreDep, run_id: RunId) -> Response:
+def delete_run(store: StoreDep, actor: ActorDep, run_id: RunId) -> Response:
     store.delete_run(run_id)
+    store.record_event(actor, "delete", run_id=run_id)
     return Response(status_code=204)
 
 
@@ -59,13 +64,19 @@ def delete_run(store: StoreDep, run_id: RunId) -> Response:
     response_model=ResultPage,
     summary="A run's reconciled claims: filter, sort, page",
 )
-def run_results(store: StoreDep, run_id: RunId, query: ResultQueryDep) -> ExactJSONResponse:
-    return ExactJSONResponse(store.results(run_id, query))
+def run_results(
+    store: StoreDep, actor: ActorDep, run_id: RunId, query: ResultQueryDep
+) -> ExactJSONResponse:
+    page = store.results(run_id, query)
+    audit.viewed(store, actor, run_id, "results", rows=len(page.data), filt=query.filter)
+    return ExactJSONResponse(page)
 
 
 @router.get("/runs/{run_id}/summary", response_model=Summary, summary="A run's summary")
-def run_summary(store: StoreDep, run_id: RunId) -> ExactJSONResponse:
-    return ExactJSONResponse(store.summary(run_id))
+def run_summary(store: StoreDep, actor: ActorDep, run_id: RunId) -> ExactJSONResponse:
+    summary = store.summary(run_id)
+    audit.viewed(store, actor, run_id, "summary")
+    return ExactJSONResponse(summary)
 
 
 @router.get(
@@ -73,8 +84,12 @@ def run_summary(store: StoreDep, run_id: RunId) -> ExactJSONResponse:
     response_model=InvoicePage,
     summary="Invoices of a run whose claim_id matches no claim",
 )
-def run_orphans(store: StoreDep, run_id: RunId, page: PageDep) -> ExactJSONResponse:
-    return ExactJSONResponse(store.orphans(run_id, page))
+def run_orphans(
+    store: StoreDep, actor: ActorDep, run_id: RunId, page: PageDep
+) -> ExactJSONResponse:
+    orphans = store.orphans(run_id, page)
+    audit.viewed(store, actor, run_id, "orphans", rows=len(orphans.data))
+    return ExactJSONResponse(orphans)
 
 
 @router.get(
@@ -83,9 +98,14 @@ def run_orphans(store: StoreDep, run_id: RunId, page: PageDep) -> ExactJSONRespo
     summary="One claim with its invoices and the arithmetic behind its status",
 )
 def run_claim(
-    store: StoreDep, run_id: RunId, claim_id: Annotated[str, Path(max_length=128)]
+    store: StoreDep,
+    actor: ActorDep,
+    run_id: RunId,
+    claim_id: Annotated[str, Path(max_length=128)],
 ) -> ExactJSONResponse:
-    return ExactJSONResponse(runs.claim_detail(store, run_id, claim_id))
+    detail = runs.claim_detail(store, run_id, claim_id)
+    audit.viewed(store, actor, run_id, "claim", rows=1)
+    return ExactJSONResponse(detail)
 
 
 @router.get(
@@ -96,12 +116,13 @@ def run_claim(
 def run_results_export(
     store: StoreDep,
     settings: SettingsDep,
+    actor: ActorDep,
     run_id: RunId,
     filt: FilterDep,
     sort: SortDep,
-    format: FormatParam = exports.ExportFormat.CSV,
+    fmt: FormatParam = exports.ExportFormat.CSV,
 ) -> StreamingResponse:
-    return _results_download(store, settings, run_id, filt, sort, format)
+    return _results_download(store, settings, actor, run_id, filt, sort, fmt)
 
 
 @router.get(
@@ -112,11 +133,13 @@ def run_results_export(
 def run_orphans_export(
     store: StoreDep,
     settings: SettingsDep,
+    actor: ActorDep,
     run_id: RunId,
-    format: FormatParam = exports.ExportFormat.CSV,
+    fmt: FormatParam = exports.ExportFormat.CSV,
 ) -> StreamingResponse:
-    body = exports.export_orphans(store, run_id, format, spool_dir=settings.resolved_upload_dir())
-    return _download(body, format, f"run-{run_id}-orphan-invoices")
+    body = exports.export_orphans(store, run_id, fmt, spool_dir=settings.resolved_upload_dir())
+    audit.exported(store, actor, run_id, "orphans", fmt.value, None)
+    return _download(body, fmt, f"run-{run_id}-orphan-invoices")
 
 
 # -- the latest run (the original API) -----------------------------------------------
@@ -127,8 +150,11 @@ def run_orphans_export(
     response_model=ResultPage,
     summary="The latest run's reconciled claims (empty before the first upload)",
 )
-def latest_results(store: StoreDep, query: ResultQueryDep) -> ExactJSONResponse:
-    return ExactJSONResponse(runs.latest_results(store, query))
+def latest_results(store: StoreDep, actor: ActorDep, query: ResultQueryDep) -> ExactJSONResponse:
+    page = runs.latest_results(store, query)
+    if page.run_id is not None:
+        audit.viewed(store, actor, page.run_id, "results", rows=len(page.data), filt=query.filter)
+    return ExactJSONResponse(page)
 
 
 @router.get(
@@ -136,13 +162,19 @@ def latest_results(store: StoreDep, query: ResultQueryDep) -> ExactJSONResponse:
     response_model=Summary,
     summary="The latest run's summary (an empty state before the first upload)",
 )
-def latest_summary(store: StoreDep) -> ExactJSONResponse:
-    return ExactJSONResponse(runs.latest_summary(store))
+def latest_summary(store: StoreDep, actor: ActorDep) -> ExactJSONResponse:
+    summary = runs.latest_summary(store)
+    if summary.run_id is not None:
+        audit.viewed(store, actor, summary.run_id, "summary")
+    return ExactJSONResponse(summary)
 
 
 @router.get("/orphans", response_model=InvoicePage, summary="The latest run's orphan invoices")
-def latest_orphans(store: StoreDep, page: PageDep) -> ExactJSONResponse:
-    return ExactJSONResponse(runs.latest_orphans(store, page))
+def latest_orphans(store: StoreDep, actor: ActorDep, page: PageDep) -> ExactJSONResponse:
+    orphans = runs.latest_orphans(store, page)
+    if orphans.run_id is not None:
+        audit.viewed(store, actor, orphans.run_id, "orphans", rows=len(orphans.data))
+    return ExactJSONResponse(orphans)
 
 
 @router.get(
@@ -153,19 +185,31 @@ def latest_orphans(store: StoreDep, page: PageDep) -> ExactJSONResponse:
 def latest_results_export(
     store: StoreDep,
     settings: SettingsDep,
+    actor: ActorDep,
     filt: FilterDep,
     sort: SortDep,
-    format: FormatParam = exports.ExportFormat.CSV,
+    fmt: FormatParam = exports.ExportFormat.CSV,
 ) -> StreamingResponse:
     run_id = store.latest_run_id()
     if run_id is None:
         raise NotFound("there are no runs yet; upload files first")
-    return _results_download(store, settings, run_id, filt, sort, format)
+    return _results_download(store, settings, actor, run_id, filt, sort, fmt)
+
+
+@router.get(
+    "/audit",
+    response_model=AuditPage,
+    tags=["audit"],
+    summary="The audit trail, newest first: uploads, views, exports, deletions",
+)
+def audit_trail(store: StoreDep, page: PageDep) -> ExactJSONResponse:
+    return ExactJSONResponse(store.audit(page))
 
 
 def _results_download(
     store: Store,
     settings: Settings,
+    actor: str,
     run_id: int,
     filt: ResultFilter,
     sort: Sort,
@@ -174,6 +218,7 @@ def _results_download(
     body = exports.export_results(
         store, run_id, filt, sort, fmt, spool_dir=settings.resolved_upload_dir()
     )
+    audit.exported(store, actor, run_id, "results", fmt.value, filt)
     return _download(body, fmt, f"run-{run_id}-reconciliation")
 
 

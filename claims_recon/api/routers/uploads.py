@@ -5,7 +5,7 @@ import time
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from claims_recon.api.deps import SettingsDep, StoreDep
+from claims_recon.api.deps import ActorDep, SettingsDep, StoreDep
 from claims_recon.api.json import ExactJSONResponse
 from claims_recon.api.multipart import read_upload
 from claims_recon.api.responses import ERRORS
@@ -52,7 +52,9 @@ _FORM_SCHEMA = {
 }
 
 
-async def _upload(request: Request, settings: SettingsDep, store: StoreDep) -> ExactJSONResponse:
+async def _upload(
+    request: Request, settings: SettingsDep, store: StoreDep, actor: ActorDep
+) -> ExactJSONResponse:
     started = time.perf_counter()
     form = await read_upload(
         request, limit=settings.max_upload_bytes, spool_dir=settings.resolved_upload_dir()
@@ -64,7 +66,13 @@ async def _upload(request: Request, settings: SettingsDep, store: StoreDep) -> E
         form.discard()
         raise
     result = await run_in_threadpool(
-        runs.reconcile_upload, store, form.files, tolerance, settings, receive_ms=receive_ms
+        runs.reconcile_upload,
+        store,
+        form.files,
+        tolerance,
+        settings,
+        receive_ms=receive_ms,
+        actor=actor,
     )
     return ExactJSONResponse(result, status_code=201)
 
