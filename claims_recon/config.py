@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     max_upload_bytes: Annotated[int, Field(gt=0)] = 2 * 1024**3
     max_errors: Annotated[int, Field(gt=0, le=10_000)] = 100
     page_size_default: Annotated[int, Field(gt=0)] = 100
-    page_size_max: Annotated[int, Field(gt=0)] = 1000
+    page_size_max: Annotated[int, Field(gt=0, le=1000)] = 1000
     default_tolerance_amount: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)] = (
         Decimal("0.00")
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Annotated
 
@@ -10,7 +11,7 @@ from fastapi import Depends, Query, Request
 
 from claims_recon.config import Settings
 from claims_recon.domain.problems import Problem
-from claims_recon.domain.query import Page, ResultFilter, ResultQuery, Sort
+from claims_recon.domain.query import SORTABLE, Page, ResultFilter, ResultQuery, Sort
 from claims_recon.domain.status import Status
 from claims_recon.engine.base import Store
 from claims_recon.errors import InvalidRequest
@@ -38,7 +39,8 @@ def page_params(
     settings: SettingsDep,
     skip: Annotated[int, Query(ge=0, le=10**12, description="Rows to skip.")] = 0,
     limit: Annotated[
-        int | None, Query(ge=1, description="Rows to return (default 100, at most 1000).")
+        int | None,
+        Query(ge=1, le=1000, description="Rows to return (default 100, at most 1000)."),
     ] = None,
 ) -> Page:
     size = settings.page_size_default if limit is None else limit
@@ -50,12 +52,44 @@ def page_params(
     return Page(skip=skip, limit=size)
 
 
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+_ONE_STATUS = "(" + "|".join(_any_case(s.value) for s in Status) + ")"
+STATUS_PATTERN = rf"^ *{_ONE_STATUS}( *, *{_ONE_STATUS})* *,? *$"
+# A real calendar date (leap years included), so the schema says exactly what is accepted.
+_YEAR = "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
+_LEAP_YEAR = "([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)"
+_MONTH_DAY = (
+    "((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])"
+    "|(0[469]|11)-(0[1-9]|[12][0-9]|30)"
+    "|02-(0[1-9]|1[0-9]|2[0-8]))"
+)
+ISO_DATE = f"({_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
+# Empty values mean "not given", as a web form sends them.
+DATE_PATTERN = f"^({ISO_DATE})?$"
+AMOUNT_PARAM_PATTERN = r"^(-?[0-9]{1,16}(\.[0-9]{1,2})?)?$"
+SORT_PATTERN = "^-?(" + "|".join(sorted(SORTABLE)) + ")$"
+
+
+# What a person should send instead, by parameter, when a value does not fit the pattern.
+PARAMETER_HINTS = {
+    "status": "use BALANCED, UNDERPAID, OVERPAID or NO_INVOICES (repeat or comma-separate)",
+    "sort": "use a column (" + ", ".join(sorted(SORTABLE)) + "), with '-' for descending",
+    "date_from": "use a real date, YYYY-MM-DD",
+    "date_to": "use a real date, YYYY-MM-DD",
+    "variance_min": "use an amount with at most two decimals, e.g. -100.00",
+    "variance_max": "use an amount with at most two decimals, e.g. 250",
+}
+
+
 def filter_params(
     status: Annotated[
-        list[str] | None,
+        list[Annotated[str, Query(pattern=STATUS_PATTERN)]] | None,
         Query(
-            description="One or more statuses (repeat the parameter or separate with commas): "
-            "BALANCED, UNDERPAID, OVERPAID, NO_INVOICES.",
+            description="One or more statuses (repeat the parameter or separate with commas; "
+            "any case): BALANCED, UNDERPAID, OVERPAID, NO_INVOICES.",
             examples=[["UNDERPAID", "OVERPAID"]],
         ),
     ] = None,
@@ -63,10 +97,30 @@ def filter_params(
     claim_id: Annotated[
         str | None, Query(max_length=128, description="Case-insensitive part of a claim_id.")
     ] = None,
-    date_from: Annotated[dt.date | None, Query(description="Earliest date of service.")] = None,
-    date_to: Annotated[dt.date | None, Query(description="Latest date of service.")] = None,
-    variance_min: Annotated[Decimal | None, Query(ge=-(10**16), le=10**16)] = None,
-    variance_max: Annotated[Decimal | None, Query(ge=-(10**16), le=10**16)] = None,
+    date_from: Annotated[
+        str | None,
+        Query(
+            pattern=DATE_PATTERN,
+            description="Earliest date of service (YYYY-MM-DD).",
+            examples=["2024-01-01"],
+        ),
+    ] = None,
+    date_to: Annotated[
+        str | None,
+        Query(
+            pattern=DATE_PATTERN,
+            description="Latest date of service (YYYY-MM-DD).",
+            examples=["2024-12-31"],
+        ),
+    ] = None,
+    variance_min: Annotated[
+        str | None,
+        Query(pattern=AMOUNT_PARAM_PATTERN, description="Lowest variance, e.g. -100.00."),
+    ] = None,
+    variance_max: Annotated[
+        str | None,
+        Query(pattern=AMOUNT_PARAM_PATTERN, description="Highest variance, e.g. 0."),
+    ] = None,
     has_refunds: Annotated[bool | None, Query()] = None,
 ) -> ResultFilter:
     statuses: list[Status] = []
@@ -85,21 +139,33 @@ def filter_params(
                 ) from None
     return ResultFilter(
         statuses=tuple(dict.fromkeys(statuses)),
-        patient_id=patient_id,
+        patient_id=patient_id or None,
         claim_search=claim_id or None,
-        date_from=date_from,
-        date_to=date_to,
-        variance_min=variance_min,
-        variance_max=variance_max,
+        date_from=_date("date_from", date_from),
+        date_to=_date("date_to", date_to),
+        variance_min=Decimal(variance_min) if variance_min else None,
+        variance_max=Decimal(variance_max) if variance_max else None,
         has_refunds=has_refunds,
     )
+
+
+def _date(name: str, text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidRequest(
+            f"{name}: {text!r} is not a real calendar date",
+            details=[_param_problem(name, text, "a real calendar date, YYYY-MM-DD")],
+        ) from None
 
 
 def sort_param(
     sort: Annotated[
         str | None,
         Query(
-            max_length=40,
+            pattern=SORT_PATTERN,
             description="Column to sort by; prefix with '-' for descending, e.g. -variance.",
             examples=["-variance"],
         ),

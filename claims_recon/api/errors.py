@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from claims_recon.api.deps import PARAMETER_HINTS
 from claims_recon.api.json import ExactJSONResponse
 from claims_recon.domain.problems import Problem
 from claims_recon.errors import ReconError
@@ -39,31 +41,45 @@ def _recon_error(_: Request, exc: ReconError) -> ExactJSONResponse:
 def _validation_error(_: Request, exc: RequestValidationError) -> ExactJSONResponse:
     details = []
     for err in exc.errors():
-        location = [str(part) for part in err.get("loc", ())]
-        name = location[-1] if location else None
+        names = [str(part) for part in err.get("loc", ()) if not isinstance(part, int)]
+        name = names[-1] if names and names[-1] not in ("query", "path", "body") else None
         value = err.get("input")
+        shown = None if value is None or isinstance(value, dict) else str(value)[:120]
+        if err.get("type") == "string_pattern_mismatch" and name in PARAMETER_HINTS:
+            message = f"{name}: {shown!r} is not accepted; {PARAMETER_HINTS[name]}"
+        else:
+            message = f"{name}: {err.get('msg', 'invalid')}"
         details.append(
-            Problem(
-                rule="invalid_parameter",
-                message=f"{name}: {err.get('msg', 'invalid')}",
-                column=name,
-                value=None if value is None or isinstance(value, dict) else str(value)[:120],
-            ).as_dict()
+            Problem(rule="invalid_parameter", message=message, column=name, value=shown).as_dict()
         )
     message = "invalid request parameters: " + "; ".join(d["message"] for d in details)
     return ExactJSONResponse(envelope("invalid_request", message, details), status_code=422)
 
 
-def _http_error(_: Request, exc: StarletteHTTPException) -> ExactJSONResponse:
+def _http_error(request: Request, exc: StarletteHTTPException) -> ExactJSONResponse:
     codes = {404: "not_found", 405: "method_not_allowed"}
     message = str(exc.detail) if exc.detail else "error"
+    headers = dict(getattr(exc, "headers", None) or {})
     if exc.status_code == 404:
         message = "no such page or endpoint"
+    if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+        # Several routes may share a path (GET and DELETE /api/runs/{id}): list them all.
+        headers["Allow"] = ", ".join(sorted(allowed))
     return ExactJSONResponse(
         envelope(codes.get(exc.status_code, "http_error"), message),
         status_code=exc.status_code,
-        headers=getattr(exc, "headers", None),
+        headers=headers or None,
     )
+
+
+def _allowed_methods(request: Request) -> set[str]:
+    """Methods the OpenAPI schema documents for this path (the routes' own public record)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {m.upper() for m in operations}
+    return methods
 
 
 def _disconnect(_: Request, exc: ClientDisconnect) -> ExactJSONResponse:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from claims_recon.domain.status import Status
 
-Money = Decimal
+# Exact decimals, written in JSON as plain numbers with two places (see api.json), so the
+# schema says "number" where pydantic would otherwise document a string.
+Money = Annotated[Decimal, WithJsonSchema({"type": "number", "examples": [1200.5]})]
+Percent = Annotated[Decimal, WithJsonSchema({"type": "number", "examples": [2.5]})]
 
 
 class _Model(BaseModel):
@@ -62,7 +65,7 @@ class RunPublic(_Model):
     claims: FileInfo
     invoices: FileInfo
     tolerance_amount: Money
-    tolerance_percent: Decimal
+    tolerance_percent: Percent
     counts: StatusCounts
     timings: Timings
     warnings: list[ProblemPublic] = []

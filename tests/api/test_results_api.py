@@ -185,8 +185,8 @@ def test_unknown_status_is_422_on_the_status_parameter(client, run):
     assert error["total"] == len(error["details"]) == 1
     detail = error["details"][0]
     assert detail["column"] == "status"
-    assert detail["value"] == "PAID"
-    assert "PAID" in error["message"]
+    assert detail["value"] == "BALANCED,PAID"
+    assert "use BALANCED, UNDERPAID, OVERPAID or NO_INVOICES" in error["message"]
 
 
 @pytest.mark.parametrize(
