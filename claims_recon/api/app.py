@@ -18,6 +18,7 @@ from claims_recon.api.retention import retention
 from claims_recon.api.routers import health, runs, uploads
 from claims_recon.config import Settings
 from claims_recon.engine import open_store
+from claims_recon.ingest.receiver import sweep_spool
 
 log = logging.getLogger("claims_recon")
 
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = open_store(settings)
+        _sweep_leftovers(settings)
         log.info("claims-recon %s ready (store: %s)", __version__, _store_label(settings))
         try:
             async with retention(app.state.store, settings.retention_days):
@@ -72,6 +74,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(runs.router)
     app.add_api_route("/", _home, methods=["GET"], include_in_schema=False)
     return app
+
+
+def _sweep_leftovers(settings: Settings) -> None:
+    # A DuckDB file has one server process, so everything in its spool folder is stale; a
+    # shared PostgreSQL deployment may share the folder, so only old files are taken there.
+    age = 0.0 if not settings.is_postgres and not settings.is_memory else 6 * 3600.0
+    removed = sweep_spool(settings.resolved_upload_dir(), older_than_seconds=age)
+    if removed:
+        log.info("removed %d upload file(s) left by an interrupted process", removed)
 
 
 def _store_label(settings: Settings) -> str:

@@ -33,9 +33,10 @@ class UploadForm:
 
 
 class _Collector:
-    def __init__(self, limit: int, spool_dir: Path | None) -> None:
+    def __init__(self, limit: int, spool_dir: Path | None, max_rows: int | None) -> None:
         self.form = UploadForm()
         self._limit = limit
+        self._max_rows = max_rows
         self._spool_dir = spool_dir
         self._headers: dict[bytes, bytes] = {}
         self._header_field = b""
@@ -85,6 +86,7 @@ class _Collector:
                 limit=self._limit,
                 spool_dir=self._spool_dir,
                 already_used=self.used(),
+                max_rows=self._max_rows,
             )
             self._open.append(self._receiver)
             self._field_name = None
@@ -128,7 +130,9 @@ class _Collector:
         self.form.discard()
 
 
-async def read_upload(request: Request, *, limit: int, spool_dir: Path | None) -> UploadForm:
+async def read_upload(
+    request: Request, *, limit: int, spool_dir: Path | None, max_rows: int | None = None
+) -> UploadForm:
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in params:
         raise UnsupportedMediaType(
@@ -137,7 +141,7 @@ async def read_upload(request: Request, *, limit: int, spool_dir: Path | None) -
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the upload is larger than the limit of {limit:,} bytes")
-    collector = _Collector(limit, spool_dir)
+    collector = _Collector(limit, spool_dir, max_rows)
     parser = MultipartParser(
         params[b"boundary"],
         {

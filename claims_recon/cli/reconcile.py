@@ -91,5 +91,10 @@ def reconcile(
 def _receive(kind: FileKind, path: Path, settings: Settings) -> ReceivedFile:
     with path.open("rb") as handle:
         return receive_stream(
-            kind, path.name, handle, limit=1 << 62, spool_dir=settings.resolved_upload_dir()
+            kind,
+            path.name,
+            handle,
+            limit=1 << 62,
+            spool_dir=settings.resolved_upload_dir(),
+            max_rows=settings.max_rows,
         )

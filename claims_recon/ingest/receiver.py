@@ -10,6 +10,7 @@ import codecs
 import hashlib
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -50,10 +51,12 @@ class FileReceiver:
         limit: int,
         spool_dir: Path | None,
         already_used: int = 0,
+        max_rows: int | None = None,
     ) -> None:
         self.kind = kind
         self.filename = filename
         self._limit = limit
+        self._max_rows = max_rows
         self._used_before = already_used
         self._hash = hashlib.sha256()
         self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
@@ -62,6 +65,7 @@ class FileReceiver:
         self._head = bytearray()
         self._problem: Problem | None = None
         self._pending_cr = False
+        self._last_byte = b""
         if spool_dir is not None:
             spool_dir.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f"{kind.value}-", suffix=".csv", dir=spool_dir)
@@ -87,6 +91,7 @@ class FileReceiver:
         self._hash.update(chunk)
         self._file.write(self._unify_newlines(chunk))
         self._size += len(chunk)
+        self._last_byte = chunk[-1:]
 
     def _unify_newlines(self, chunk: bytes) -> bytes:
         """CRLF, lone CR (old Mac exports) and mixtures all become LF on disk.
@@ -151,6 +156,16 @@ class FileReceiver:
                 file=self.kind.value,
                 filename=self.filename,
             )
+        # Each data row needs a line of its own, so this bound is known before any parsing.
+        lines = self._newlines + (0 if self._last_byte in (b"\n", b"\r") else 1)
+        if problem is None and self._max_rows is not None and lines - 1 > self._max_rows:
+            problem = Problem(
+                rule="too_many_rows",
+                message=f"has {lines - 1:,} lines after the header; at most "
+                f"{self._max_rows:,} rows are accepted per file",
+                file=self.kind.value,
+                filename=self.filename,
+            )
         return ReceivedFile(
             kind=self.kind,
             filename=self.filename,
@@ -174,9 +189,10 @@ def receive_stream(
     *,
     limit: int,
     spool_dir: Path | None,
+    max_rows: int | None = None,
 ) -> ReceivedFile:
     """Spool a readable binary stream (used by the CLI and tests; the API feeds chunks)."""
-    receiver = FileReceiver(kind, filename, limit=limit, spool_dir=spool_dir)
+    receiver = FileReceiver(kind, filename, limit=limit, spool_dir=spool_dir, max_rows=max_rows)
     try:
         while chunk := stream.read(READ_CHUNK):
             receiver.write(chunk)
@@ -184,3 +200,23 @@ def receive_stream(
         receiver.abort()
         raise
     return receiver.finish()
+
+
+SPOOL_PATTERNS = ("claims-*.csv", "invoices-*.csv", "export-*")
+
+
+def sweep_spool(spool_dir: Path | None, *, older_than_seconds: float) -> int:
+    """Delete spool files left behind by a process that was killed; returns how many."""
+    if spool_dir is None or not spool_dir.is_dir():
+        return 0
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    for pattern in SPOOL_PATTERNS:
+        for path in spool_dir.glob(pattern):
+            try:
+                if path.stat().st_mtime <= cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue  # another process finished with it meanwhile
+    return removed

@@ -2,49 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from pathlib import Path
 
 import httpx
 import pytest
 
 from claims_recon.sampledata import generate
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start_server(database_url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = {**os.environ, "CLAIMS_RECON_DATABASE_URL": database_url, "CLAIMS_RECON_POOL_SIZE": "4"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--no-access-log"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(workdir / f"server-{port}.log").open("wb"),
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return process, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    pytest.fail(f"server on port {port} did not start; see {workdir}")
+from tests.servers import start_server
 
 
 @pytest.fixture
@@ -52,7 +17,7 @@ def two_servers(postgres_schema_url, tmp_path):
     with ExitStack() as stack:
         bases = []
         for _ in range(2):
-            process, base = _start_server(postgres_schema_url, tmp_path)
+            process, base = start_server(postgres_schema_url, tmp_path, CLAIMS_RECON_POOL_SIZE="4")
             stack.callback(process.wait, 10)
             stack.callback(process.terminate)
             bases.append(base)

@@ -57,7 +57,10 @@ async def _upload(
 ) -> ExactJSONResponse:
     started = time.perf_counter()
     form = await read_upload(
-        request, limit=settings.max_upload_bytes, spool_dir=settings.resolved_upload_dir()
+        request,
+        limit=settings.max_upload_bytes,
+        spool_dir=settings.resolved_upload_dir(),
+        max_rows=settings.max_rows,
     )
     receive_ms = round((time.perf_counter() - started) * 1000, 1)
     try:

@@ -1,0 +1,48 @@
+"""Running the real server (the README's command) as a subprocess on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(
+    database_url: str, workdir: Path, **env: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start uvicorn on 127.0.0.1 and wait until /health answers."""
+    port = free_port()
+    environment = {**os.environ, "CLAIMS_RECON_DATABASE_URL": database_url, **env}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--no-access-log"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=(workdir / f"server-{port}.log").open("wb"),
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    pytest.fail(f"the server did not start; see {workdir}/server-{port}.log")
