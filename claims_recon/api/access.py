@@ -28,7 +28,7 @@ log = logging.getLogger("claims_recon.access")
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost", "testclient"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_OPEN_PATHS = ("/health", "/static/", "/login", "/favicon.ico")
+_OPEN_PATHS = ("/health", "/static/", "/docs/assets/", "/login", "/favicon.ico")
 
 
 def is_open(path: str) -> bool:

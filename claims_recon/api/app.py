@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from claims_recon import __version__
 from claims_recon.api import errors, privacy
 from claims_recon.api.access import AccessControl
+from claims_recon.api.docs import install_docs
 from claims_recon.api.headers import SecurityHeaders
 from claims_recon.api.retention import retention
 from claims_recon.api.routers import health, runs, uploads
@@ -53,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     privacy.install_log_redaction()
@@ -69,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(privacy.ContainErrors)
     app.add_middleware(SecurityHeaders)
+    install_docs(app)
     app.include_router(health.router)
     app.include_router(uploads.router)
     app.include_router(runs.router)

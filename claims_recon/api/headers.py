@@ -11,7 +11,7 @@ CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-_STATIC_PREFIXES = ("/static/", "/favicon.ico")
+_STATIC_PREFIXES = ("/static/", "/docs/assets/", "/favicon.ico")
 
 
 class SecurityHeaders:

@@ -139,3 +139,13 @@ def test_cors_is_off_by_default_and_explicit_when_on(tmp_path, client):
         assert "access-control-allow-origin" not in other.headers
     with pytest.raises(ValidationError, match="explicitly"):
         Settings(cors_origins="*")
+
+
+def test_interactive_docs_are_served_offline_under_the_csp(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "<script>" not in page.text  # no inline script
+    assert 'src="/docs/assets/swagger-ui-bundle.js"' in page.text
+    bundle = client.get("/docs/assets/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and len(bundle.content) > 100_000
+    assert "SwaggerUIBundle" in client.get("/docs/assets/init.js").text
