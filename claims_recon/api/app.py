@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
-from claims_recon import __version__
+from claims_recon import __version__, web
 from claims_recon.api import errors, privacy
 from claims_recon.api.access import AccessControl
 from claims_recon.api.docs import install_docs
@@ -76,7 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(uploads.router)
     app.include_router(runs.router)
-    app.add_api_route("/", _home, methods=["GET"], include_in_schema=False)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     return app
 
 
@@ -91,35 +92,3 @@ def _sweep_leftovers(settings: Settings) -> None:
 
 def _store_label(settings: Settings) -> str:
     return "DuckDB in memory" if settings.is_memory else f"DuckDB file {settings.database_url}"
-
-
-_HOME = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>claims-recon</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body>
-<h1>claims-recon</h1>
-<p>Reconcile healthcare claims against invoices and payments.</p>
-<h2>Upload</h2>
-<form action="/api/upload" method="post" enctype="multipart/form-data">
-<p><label>Claims CSV <input type="file" name="claims" accept=".csv,text/csv"></label></p>
-<p><label>Invoices CSV <input type="file" name="invoices" accept=".csv,text/csv"></label></p>
-<p><button type="submit">Reconcile</button></p>
-</form>
-<h2>Read the results</h2>
-<ul>
-<li><a href="/api/summary">Summary of the latest run</a></li>
-<li><a href="/api/reconciliation">Reconciled claims of the latest run</a>
-(<a href="/api/reconciliation/export?format=csv">CSV</a>,
-<a href="/api/reconciliation/export?format=xlsx">Excel</a>)</li>
-<li><a href="/api/runs">All runs</a></li>
-<li><a href="/openapi.json">OpenAPI description</a> · <a href="/docs">interactive docs</a></li>
-</ul>
-<h2>File formats</h2>
-<p>Claims: <code>claim_id,patient_id,date_of_service,charges_amount</code><br>
-Invoices: <code>invoice_id,claim_id,transaction_value</code></p>
-</body></html>
-"""
-
-
-def _home() -> HTMLResponse:
-    return HTMLResponse(_HOME)

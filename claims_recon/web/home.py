@@ -1,0 +1,105 @@
+"""The upload page, and the plain form post it falls back to when scripts are off.
+
+With scripts on, ``upload.js`` sends the form to ``POST /api/upload`` itself (to show the
+transfer's progress) and renders the API's error envelope; the form post below is the
+same use case for a browser without scripts.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from claims_recon.api.deps import SettingsDep, StoreDep
+from claims_recon.api.multipart import read_upload
+from claims_recon.config import Settings
+from claims_recon.domain.models import ProblemPublic
+from claims_recon.domain.query import Page
+from claims_recon.engine.base import Store
+from claims_recon.errors import ReconError
+from claims_recon.services import runs
+from claims_recon.web.html_route import HTMLRoute
+from claims_recon.web.origin import CrossSiteRequest, is_same_origin
+from claims_recon.web.templating import render
+
+router = APIRouter(route_class=HTMLRoute, include_in_schema=False)
+
+RECENT_RUNS = 5
+
+
+@router.get("/")
+def upload_page(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    return render(request, "home.html", _context(store, settings))
+
+
+@router.post("/upload")
+async def upload_form(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    if not is_same_origin(request):
+        refused = CrossSiteRequest("uploads are only accepted from this site's own pages")
+        return await run_in_threadpool(_rejected, request, store, settings, refused)
+    started = time.perf_counter()
+    form = None
+    try:
+        form = await read_upload(
+            request, limit=settings.max_upload_bytes, spool_dir=settings.resolved_upload_dir()
+        )
+        # A file input left empty still sends a part with no bytes; it means "not sent".
+        for kind, received in list(form.files.items()):
+            if received.size_bytes == 0:
+                received.discard()
+                del form.files[kind]
+        tolerance = runs.parse_tolerance(form.fields, settings)
+        result = await run_in_threadpool(
+            runs.reconcile_upload,
+            store,
+            form.files,
+            tolerance,
+            settings,
+            receive_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+    except ReconError as exc:
+        if form is not None:
+            form.discard()
+        return await run_in_threadpool(_rejected, request, store, settings, exc)
+    return RedirectResponse(f"/runs/{result.run_id}", status_code=303)
+
+
+def _context(store: Store, settings: Settings) -> dict[str, Any]:
+    recent, count = store.list_runs(Page(0, RECENT_RUNS))
+    return {
+        "recent_runs": recent,
+        "run_count": count,
+        "default_tolerance_amount": settings.default_tolerance_amount,
+        "default_tolerance_percent": settings.default_tolerance_percent,
+        "rejection": None,
+    }
+
+
+def _rejected(request: Request, store: Store, settings: Settings, exc: ReconError) -> Response:
+    """The upload page again, with the problems listed (reads the store: call off the loop)."""
+    problems = [ProblemPublic.model_validate(p.as_dict()) for p in exc.details]
+    context = _context(store, settings)
+    context["rejection"] = {
+        "message": exc.message[:1].upper() + exc.message[1:],
+        "code": exc.code,
+        "total": exc.total,
+        "listed": len(problems),
+        "groups": _by_file(problems),
+    }
+    return render(request, "home.html", context, status_code=exc.status_code)
+
+
+def _by_file(problems: list[ProblemPublic]) -> list[dict[str, Any]]:
+    """Problems grouped per file, in the order the files are first named."""
+    groups: dict[str, dict[str, Any]] = {}
+    for problem in problems:
+        key = problem.filename or problem.file or ""
+        group = groups.setdefault(
+            key, {"filename": problem.filename, "file": problem.file, "problems": []}
+        )
+        group["problems"].append(problem)
+    return list(groups.values())
