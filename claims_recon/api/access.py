@@ -13,7 +13,7 @@ import logging
 import secrets
 from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import RedirectResponse
@@ -67,6 +67,10 @@ class AccessControl:
             await self.app(scope, receive, send)
             return
         state: dict[str, Any] = scope.setdefault("state", {})
+        if scope["method"] not in SAFE_METHODS and not is_same_site(Headers(scope=scope)):
+            await self._deny(scope, receive, send, 403, "cross_site",
+                             "changes are only accepted from this site's own pages")  # fmt: skip
+            return
         if not self.enabled:
             host = (scope.get("client") or ("", 0))[0]
             if host not in LOOPBACK_HOSTS and not self.allow_remote:
@@ -95,7 +99,7 @@ class AccessControl:
             return
         actor, session_id = session
         if scope["method"] not in SAFE_METHODS and not self.sessions.csrf_ok(
-            session_id, headers.get("x-csrf-token")
+            session_id, _csrf_presented(scope, headers)
         ):
             await self._deny(scope, receive, send, 403, "csrf", "missing or wrong CSRF token")
             return
@@ -133,6 +137,27 @@ class AccessControl:
             if status == 401:
                 response.headers["WWW-Authenticate"] = 'Bearer realm="claims-recon"'
         await response(scope, receive, send)
+
+
+def is_same_site(headers: Headers) -> bool:
+    """A browser says where a request comes from; a page on another site may not change
+    anything here (even without sign-in, when there is no CSRF token). Tools such as curl
+    send neither header."""
+    site = headers.get("sec-fetch-site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == headers.get("host")
+
+
+def _csrf_presented(scope: Scope, headers: Headers) -> str | None:
+    """Scripts send the header; a plain HTML form (no script) puts it in its action URL."""
+    if token := headers.get("x-csrf-token"):
+        return token
+    if wants_json(scope["path"]):
+        return None
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("csrf_token")
+    return values[0] if values else None
 
 
 def session_cookie(value: str, max_age: int, scope: Scope) -> str:

@@ -38,20 +38,26 @@ def _recon_error(_: Request, exc: ReconError) -> ExactJSONResponse:
     return ExactJSONResponse(body, status_code=exc.status_code)
 
 
-def _validation_error(_: Request, exc: RequestValidationError) -> ExactJSONResponse:
-    details = []
+def validation_problems(exc: RequestValidationError) -> list[Problem]:
+    """One problem per invalid parameter, with a hint a person can act on (API and pages)."""
+    problems = []
     for err in exc.errors():
         names = [str(part) for part in err.get("loc", ()) if not isinstance(part, int)]
         name = names[-1] if names and names[-1] not in ("query", "path", "body") else None
         value = err.get("input")
         shown = None if value is None or isinstance(value, dict) else str(value)[:120]
         if err.get("type") == "string_pattern_mismatch" and name in PARAMETER_HINTS:
-            message = f"{name}: {shown!r} is not accepted; {PARAMETER_HINTS[name]}"
+            rule = f"{shown!r} is not accepted; {PARAMETER_HINTS[name]}"
         else:
-            message = f"{name}: {err.get('msg', 'invalid')}"
-        details.append(
-            Problem(rule="invalid_parameter", message=message, column=name, value=shown).as_dict()
+            rule = str(err.get("msg", "invalid"))
+        problems.append(
+            Problem(rule="invalid_parameter", message=f"{name}: {rule}", column=name, value=shown)
         )
+    return problems
+
+
+def _validation_error(_: Request, exc: RequestValidationError) -> ExactJSONResponse:
+    details = [p.as_dict() for p in validation_problems(exc)]
     message = "invalid request parameters: " + "; ".join(d["message"] for d in details)
     return ExactJSONResponse(envelope("invalid_request", message, details), status_code=422)
 

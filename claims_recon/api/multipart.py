@@ -45,6 +45,7 @@ class _Collector:
         self._field_name: str | None = None
         self._field_value = bytearray()
         self._open: list[FileReceiver] = []
+        self._unnamed = False
 
     def used(self) -> int:
         done = sum(f.size_bytes for f in self.form.files.values())
@@ -75,6 +76,7 @@ class _Collector:
             if kind in self.form.files:
                 raise InvalidRequest(f"the field {name!r} was sent more than once")
             raw_filename = options.get(b"filename", b"").decode("utf-8", "replace")
+            self._unnamed = not raw_filename
             filename = Path(raw_filename.replace("\\", "/")).name or f"{name}.csv"
             if len(filename) > MAX_FILENAME_CHARS:
                 raise InvalidRequest(
@@ -118,8 +120,12 @@ class _Collector:
         if self._receiver is not None:
             received = self._receiver.finish()
             self._open.remove(self._receiver)
-            self.form.files[received.kind] = received
             self._receiver = None
+            if self._unnamed and received.size_bytes == 0:
+                # A browser sends a file input left blank as an empty, unnamed part.
+                received.discard()
+                return
+            self.form.files[received.kind] = received
         elif self._field_name is not None:
             self.form.fields[self._field_name] = self._field_value.decode("utf-8", "replace")
             self._field_name = None

@@ -18,7 +18,7 @@ from claims_recon.api.json import ExactJSONResponse
 
 log = logging.getLogger("claims_recon.api")
 
-_CLAIM_IN_PATH = re.compile(r"(/claims/)[^/?]+")
+_CLAIM_IN_PATH = re.compile(r"(/claims/).+")  # claim IDs may contain "/"
 
 
 def redact_path(full_path: str) -> str:

@@ -556,12 +556,23 @@ def _compute_summary(cur: Session, run_id: int) -> Summary:
     names = [column[0] for column in result.description]
     values = dict(zip(names, result.fetchone(), strict=True))
     orphan_count, orphan_total = cur.execute(rules.SUMMARY_ORPHANS, params).fetchone()
-    by_status = [
-        StatusBreakdown(
-            status=Status(s), count=n, charges=_cents(c), invoiced=_cents(i), variance=_cents(v)
-        )
+    found = {
+        Status(s): (n, c, i, v)
         for s, n, c, i, v in cur.execute(rules.SUMMARY_BY_STATUS, params).fetchall()
-    ]
+    }
+    # Every status, always in the same order, so clients need not fill gaps or sort.
+    by_status = []
+    for status in Status:
+        count, charges, invoiced, variance = found.get(status, (0, 0, 0, 0))
+        by_status.append(
+            StatusBreakdown(
+                status=status,
+                count=count,
+                charges=_cents(charges),
+                invoiced=_cents(invoiced),
+                variance=_cents(variance),
+            )
+        )
     by_month = [
         MonthBreakdown(
             month=f"{int(y):04d}-{int(m):02d}",

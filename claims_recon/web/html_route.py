@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from claims_recon.api.deps import PARAMETER_HINTS
+from claims_recon.api.errors import validation_problems
 from claims_recon.api.privacy import redact_path
 from claims_recon.errors import NotFound, ReconError
 from claims_recon.web.templating import render
@@ -72,24 +72,18 @@ def not_found(request: Request, message: str) -> Response:
 
 
 def _invalid(request: Request, exc: RequestValidationError) -> Response:
+    if any(err.get("loc", ("",))[0] == "path" for err in exc.errors()):
+        # A malformed run number or claim path names nothing that exists.
+        return not_found(request, "there is no such page")
     problems = []
-    for err in exc.errors():
-        location = err.get("loc", ())
-        if location and location[0] == "path":
-            # A malformed run number or claim path names nothing that exists.
-            return not_found(request, "there is no such page")
-        names = [str(part) for part in location[1:] if not isinstance(part, int)]
-        name = names[-1] if names else ""
-        value = err.get("input")
-        message = str(err.get("msg", "invalid"))
-        if err.get("type") == "string_pattern_mismatch" and name in PARAMETER_HINTS:
-            # The pattern itself is for machines; say what to send instead, as the API does.
-            message = PARAMETER_HINTS[name]
+    for problem in validation_problems(exc):
+        # The API's message is "name: rule"; the page shows the name in its own column.
+        rule = problem.message.removeprefix(f"{problem.column}: ")
         problems.append(
             {
-                "name": name,
-                "value": None if value is None or isinstance(value, dict) else str(value)[:120],
-                "message": message[:1].upper() + message[1:],
+                "name": problem.column or "",
+                "value": problem.value,
+                "message": rule[:1].upper() + rule[1:],
             }
         )
     return _problem_page(request, 422, "some of the view's settings could not be read", problems)

@@ -8,10 +8,9 @@ at least ``Origin``); tools such as curl say neither.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from starlette.requests import Request
 
+from claims_recon.api.access import is_same_site
 from claims_recon.errors import ReconError
 
 
@@ -21,10 +20,4 @@ class CrossSiteRequest(ReconError):
 
 
 def is_same_origin(request: Request) -> bool:
-    site = request.headers.get("sec-fetch-site")
-    if site is not None:
-        return site in ("same-origin", "none")
-    origin = request.headers.get("origin")
-    if origin is None:
-        return True
-    return urlsplit(origin).netloc == request.headers.get("host")
+    return is_same_site(request.headers)

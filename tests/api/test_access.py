@@ -149,3 +149,26 @@ def test_interactive_docs_are_served_offline_under_the_csp(client):
     bundle = client.get("/docs/assets/swagger-ui-bundle.js")
     assert bundle.status_code == 200 and len(bundle.content) > 100_000
     assert "SwaggerUIBundle" in client.get("/docs/assets/init.js").text
+
+
+def test_other_sites_cannot_change_anything(client):
+    files = _files()
+    cross = client.post("/api/upload", files=files, headers={"Sec-Fetch-Site": "cross-site"})
+    assert cross.status_code == 403
+    assert cross.json()["error"]["code"] == "cross_site"
+    foreign = client.post("/api/upload", files=files, headers={"Origin": "https://evil.example"})
+    assert foreign.status_code == 403
+    own = client.post("/api/upload", files=files, headers={"Sec-Fetch-Site": "same-origin"})
+    assert own.status_code == 201
+    assert client.get("/api/runs", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 200
+
+
+def test_plain_forms_send_the_csrf_token_in_their_action(secured):
+    sessions = Sessions(SECRET, 30 * 60)
+    secured.cookies.set(SESSION_COOKIE, sessions.issue("alice", "sid-2"))
+    token = sessions.csrf_token("sid-2")
+    assert secured.post("/upload", files=_files()).status_code == 403
+    response = secured.post(f"/upload?csrf_token={token}", files=_files())
+    assert response.status_code in (200, 303)
+    # The API only takes the header.
+    assert secured.post(f"/api/upload?csrf_token={token}", files=_files()).status_code == 403

@@ -77,6 +77,7 @@ def test_unexpected_errors_answer_500_and_log_only_the_type(client, caplog, monk
         ("/api/reconciliation?patient_id=007", "/api/reconciliation?…"),
         ("/api/runs/3/claims/C0001", "/api/runs/3/claims/…"),
         ("/api/runs/3/claims/C0001?x=1", "/api/runs/3/claims/…?…"),
+        ("/api/runs/3/claims/A/7/x", "/api/runs/3/claims/…"),
         ("/health", "/health"),
     ],
 )

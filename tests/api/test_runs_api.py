@@ -562,3 +562,34 @@ def test_summary_variance_distribution(client, run):
     assert buckets[0]["lower"] is None and buckets[-1]["upper"] is None
     for previous, following in itertools.pairwise(buckets):
         assert previous["upper"] == following["lower"]
+
+
+def test_claim_ids_with_slashes_are_found(client):
+    claims = "claim_id,patient_id,date_of_service,charges_amount\nA/7,p1,2023-01-01,10.00\n"
+    invoices = "invoice_id,claim_id,transaction_value\ni1,A/7,10.00\n"
+    assert upload(client, claims, invoices).status_code == 201
+    detail = client.get("/api/runs/1/claims/A/7")
+    assert detail.status_code == 200
+    assert detail.json()["claim"]["claim_id"] == "A/7"
+
+
+def test_by_status_lists_every_status_in_a_fixed_order(client, run):
+    by_status = client.get("/api/runs/1/summary").json()["by_status"]
+    assert [b["status"] for b in by_status] == ["BALANCED", "UNDERPAID", "OVERPAID", "NO_INVOICES"]
+    empty = csv_text(
+        """
+        claim_id,patient_id,date_of_service,charges_amount
+        Z1,p1,2023-01-01,5.00
+        """
+    )
+    assert (
+        upload(client, empty, "invoice_id,claim_id,transaction_value\ni1,Z1,5.00\n").status_code
+        == 201
+    )
+    only_balanced = client.get("/api/runs/2/summary").json()["by_status"]
+    assert [(b["status"], b["count"], b["charges"]) for b in only_balanced] == [
+        ("BALANCED", 1, 5.00),
+        ("UNDERPAID", 0, 0.00),
+        ("OVERPAID", 0, 0.00),
+        ("NO_INVOICES", 0, 0.00),
+    ]

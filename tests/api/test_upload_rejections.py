@@ -626,3 +626,17 @@ def test_file_sent_twice_is_422(client, before):
     )
     error_of(response, code="invalid_request")
     assert_nothing_changed(client, before)
+
+
+def test_a_blank_file_input_counts_as_not_sent(client):
+    """Browsers send an unselected file input as an empty part without a file name."""
+    assert upload(client, SEED_CLAIMS, SEED_INVOICES).status_code == 201
+    response = client.post(
+        "/api/upload",
+        files={
+            "claims": ("", b"", "application/octet-stream"),
+            "invoices": ("late.csv", SEED_INVOICES.replace("50.00", "60.00").encode(), "text/csv"),
+        },
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["run"]["claims"]["from_run_id"] == 1

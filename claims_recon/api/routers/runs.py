@@ -93,7 +93,7 @@ def run_orphans(
 
 
 @router.get(
-    "/runs/{run_id}/claims/{claim_id}",
+    "/runs/{run_id}/claims/{claim_id:path}",
     response_model=ClaimDetail,
     summary="One claim with its invoices and the arithmetic behind its status",
 )
