@@ -76,9 +76,11 @@ def test_seed_example_through_the_page_matches_the_api_summary(
 
     expect(page.locator("#charts")).to_have_attribute("data-charts-ready", "true")
     status_rows = page.locator(".chart-card").first.locator("tbody tr")
-    expect(status_rows).to_have_count(2)
+    expect(status_rows).to_have_count(4)  # every status, zero counts included
     expect(status_rows.nth(0)).to_contain_text("Balanced")
     expect(status_rows.nth(1)).to_contain_text("Underpaid")
+    expect(status_rows.nth(2)).to_contain_text("Overpaid")
+    expect(status_rows.nth(3)).to_contain_text("No invoices")
     screenshot(page, "dashboard-seed")
 
     page.goto(fresh_server.url("/"))
