@@ -29,6 +29,7 @@ log = logging.getLogger("claims_recon.access")
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost", "testclient"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _OPEN_PATHS = ("/health", "/static/", "/docs/assets/", "/login", "/favicon.ico")
+# /logout is not open: it needs the session (and its CSRF token) it ends.
 
 
 def is_open(path: str) -> bool:
@@ -39,9 +40,10 @@ def wants_json(path: str) -> bool:
     return path.startswith("/api/") or path == "/api" or path.startswith("/openapi")
 
 
-class AccessControl:
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
+class Access:
+    """Who may sign in and how sessions are signed; shared by the middleware and /login."""
+
+    def __init__(self, settings: Settings) -> None:
         self.credentials = parse_tokens(settings.api_tokens)
         secret = (
             settings.session_secret.get_secret_value()
@@ -50,6 +52,18 @@ class AccessControl:
         )
         self.sessions = Sessions(secret, settings.session_idle_minutes * 60)
         self.allow_remote = settings.allow_remote_without_auth
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.credentials)
+
+
+class AccessControl:
+    def __init__(self, app: ASGIApp, access: Access) -> None:
+        self.app = app
+        self.credentials = access.credentials
+        self.sessions = access.sessions
+        self.allow_remote = access.allow_remote
         if not self.credentials:
             log.warning(
                 "authentication is off (no CLAIMS_RECON_API_TOKENS): %s",
@@ -63,14 +77,17 @@ class AccessControl:
         return bool(self.credentials)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or is_open(scope["path"]):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        state: dict[str, Any] = scope.setdefault("state", {})
         if scope["method"] not in SAFE_METHODS and not is_same_site(Headers(scope=scope)):
             await self._deny(scope, receive, send, 403, "cross_site",
                              "changes are only accepted from this site's own pages")  # fmt: skip
             return
+        if is_open(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        state: dict[str, Any] = scope.setdefault("state", {})
         if not self.enabled:
             host = (scope.get("client") or ("", 0))[0]
             if host not in LOOPBACK_HOSTS and not self.allow_remote:

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from claims_recon import __version__, web
 from claims_recon.api import errors, privacy
-from claims_recon.api.access import AccessControl
+from claims_recon.api.access import Access, AccessControl
 from claims_recon.api.docs import install_docs
 from claims_recon.api.headers import SecurityHeaders
 from claims_recon.api.retention import retention
@@ -61,7 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     privacy.install_log_redaction()
     errors.install(app)
     # First added runs innermost: access control, then CORS, error containment, headers.
-    app.add_middleware(AccessControl, settings=settings)
+    app.state.access = Access(settings)
+    app.add_middleware(AccessControl, access=app.state.access)
     if settings.cors_origin_list():
         app.add_middleware(
             CORSMiddleware,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from claims_recon.web import home, result_pages, run_pages
+from claims_recon.web import home, result_pages, run_pages, session_pages
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -17,5 +17,6 @@ router = APIRouter(include_in_schema=False)
 router.include_router(home.router)
 router.include_router(run_pages.router)
 router.include_router(result_pages.router)
+router.include_router(session_pages.router)
 
 __all__ = ["STATIC_DIR", "router"]

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from claims_recon.api.deps import SettingsDep, StoreDep
+from claims_recon.api.deps import ActorDep, SettingsDep, StoreDep
 from claims_recon.api.multipart import read_upload
 from claims_recon.config import Settings
 from claims_recon.domain.models import ProblemPublic
@@ -37,7 +37,9 @@ def upload_page(request: Request, store: StoreDep, settings: SettingsDep) -> Res
 
 
 @router.post("/upload")
-async def upload_form(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+async def upload_form(
+    request: Request, store: StoreDep, settings: SettingsDep, actor: ActorDep
+) -> Response:
     if not is_same_origin(request):
         refused = CrossSiteRequest("uploads are only accepted from this site's own pages")
         return await run_in_threadpool(_rejected, request, store, settings, refused)
@@ -47,11 +49,6 @@ async def upload_form(request: Request, store: StoreDep, settings: SettingsDep) 
         form = await read_upload(
             request, limit=settings.max_upload_bytes, spool_dir=settings.resolved_upload_dir()
         )
-        # A file input left empty still sends a part with no bytes; it means "not sent".
-        for kind, received in list(form.files.items()):
-            if received.size_bytes == 0:
-                received.discard()
-                del form.files[kind]
         tolerance = runs.parse_tolerance(form.fields, settings)
         result = await run_in_threadpool(
             runs.reconcile_upload,
@@ -60,6 +57,7 @@ async def upload_form(request: Request, store: StoreDep, settings: SettingsDep) 
             tolerance,
             settings,
             receive_ms=round((time.perf_counter() - started) * 1000, 1),
+            actor=actor,
         )
     except ReconError as exc:
         if form is not None:

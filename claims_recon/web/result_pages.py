@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from claims_recon.api.deps import PageDep, ResultQueryDep, SettingsDep, StoreDep
+from claims_recon.api.deps import ActorDep, PageDep, ResultQueryDep, SettingsDep, StoreDep
 from claims_recon.api.routers.runs import RunId
+from claims_recon.services import audit
 from claims_recon.web import links
 from claims_recon.web.html_route import HTMLRoute
 from claims_recon.web.paging import pager
@@ -27,11 +28,13 @@ def claims(
     request: Request,
     store: StoreDep,
     settings: SettingsDep,
+    actor: ActorDep,
     run_id: RunId,
     query: ResultQueryDep,
 ) -> Response:
     run = store.get_run(run_id)
     page = store.results(run_id, query)
+    audit.viewed(store, actor, run_id, "results", rows=len(page.data), filt=query.filter)
     context = results_context(run_id, query, page.total, settings.page_size_default)
     return render(
         request,
@@ -47,9 +50,12 @@ def claims(
 
 
 @router.get("/runs/{run_id}/claims/{claim_id:path}")
-def claim(request: Request, store: StoreDep, run_id: RunId, claim_id: ClaimPathId) -> Response:
+def claim(
+    request: Request, store: StoreDep, actor: ActorDep, run_id: RunId, claim_id: ClaimPathId
+) -> Response:
     run = store.get_run(run_id)
     detail = store.claim(run_id, claim_id)
+    audit.viewed(store, actor, run_id, "claim", rows=1)
     return render(
         request,
         "claim.html",
@@ -63,10 +69,16 @@ def claim(request: Request, store: StoreDep, run_id: RunId, claim_id: ClaimPathI
 
 @router.get("/runs/{run_id}/orphans")
 def orphans(
-    request: Request, store: StoreDep, settings: SettingsDep, run_id: RunId, page: PageDep
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    run_id: RunId,
+    page: PageDep,
 ) -> Response:
     run = store.get_run(run_id)
     result = store.orphans(run_id, page)
+    audit.viewed(store, actor, run_id, "orphans", rows=len(result.data))
     path = links.run_path(run_id, "orphans")
 
     def at(skip: int) -> str:

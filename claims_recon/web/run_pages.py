@@ -7,9 +7,10 @@ from dataclasses import replace
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from claims_recon.api.deps import PageDep, SettingsDep, StoreDep
+from claims_recon.api.deps import ActorDep, PageDep, SettingsDep, StoreDep
 from claims_recon.api.routers.runs import RunId
 from claims_recon.domain.status import Status
+from claims_recon.services import audit
 from claims_recon.web import links
 from claims_recon.web.html_route import HTMLRoute
 from claims_recon.web.kpis import dashboard_kpis
@@ -44,9 +45,10 @@ def run_history(
 
 
 @router.get("/runs/{run_id}")
-def dashboard(request: Request, store: StoreDep, run_id: RunId) -> Response:
+def dashboard(request: Request, store: StoreDep, actor: ActorDep, run_id: RunId) -> Response:
     run = store.get_run(run_id)
     summary = store.summary(run_id)
+    audit.viewed(store, actor, run_id, "dashboard")
     claims = links.run_path(run_id, "claims")
     order = list(Status)
     by_status = sorted(summary.by_status, key=lambda row: order.index(row.status))
@@ -71,7 +73,7 @@ def confirm_delete(request: Request, store: StoreDep, run_id: RunId) -> Response
 
 
 @router.post("/runs/{run_id}/delete")
-def delete_run(request: Request, store: StoreDep, run_id: RunId) -> Response:
+def delete_run(request: Request, store: StoreDep, actor: ActorDep, run_id: RunId) -> Response:
     if not is_same_origin(request):
         return render(
             request,
@@ -84,4 +86,5 @@ def delete_run(request: Request, store: StoreDep, run_id: RunId) -> Response:
             status_code=403,
         )
     store.delete_run(run_id)
+    store.record_event(actor, "delete", run_id=run_id)
     return RedirectResponse(f"/runs?deleted={run_id}", status_code=303)

@@ -172,3 +172,48 @@ def test_plain_forms_send_the_csrf_token_in_their_action(secured):
     assert response.status_code in (200, 303)
     # The API only takes the header.
     assert secured.post(f"/api/upload?csrf_token={token}", files=_files()).status_code == 403
+
+
+def test_signing_in_and_out_of_the_web_pages(secured):
+    form = secured.get("/login?next=/runs")
+    assert form.status_code == 200
+    assert 'name="token"' in form.text and 'value="/runs"' in form.text
+
+    wrong = secured.post("/login", data={"token": "crt_wrong", "next": "/runs"})
+    assert wrong.status_code == 401
+    assert "not valid" in wrong.text
+    assert SESSION_COOKIE not in wrong.headers.get("set-cookie", "")
+
+    right = secured.post("/login", data={"token": TOKEN, "next": "/runs"})
+    assert right.status_code == 303
+    assert right.headers["location"] == "/runs"
+    cookie = right.headers["set-cookie"]
+    assert cookie.startswith(f"{SESSION_COOKIE}=") and "HttpOnly" in cookie
+    page = secured.get("/runs")
+    assert page.status_code == 200
+    assert "Sign out" in page.text
+
+    token = page.text.split('name="csrf-token" content="')[1].split('"')[0]
+    out = secured.post(f"/logout?csrf_token={token}")
+    assert out.status_code == 303 and "Max-Age=0" in out.headers["set-cookie"]
+    secured.cookies.clear()
+    assert secured.get("/runs").status_code == 303
+
+    actions = [
+        e["action"]
+        for e in secured.get("/api/audit", headers={"Authorization": f"Bearer {TOKEN}"}).json()[
+            "data"
+        ]
+    ]
+    assert actions[:2] == ["sign_in", "sign_in_failed"]
+
+
+def test_sign_in_never_redirects_to_another_site(secured):
+    for target in ("//evil.example/x", "https://evil.example/", "javascript:alert(1)"):
+        response = secured.post("/login", data={"token": TOKEN, "next": target})
+        assert response.headers["location"] == "/"
+
+
+def test_login_is_a_no_op_without_tokens(client):
+    response = client.get("/login?next=/runs", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/runs"
