@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,9 +40,9 @@ def start_server(
         if process.poll() is not None:
             break
         try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+            if httpx2.get(f"{base}/health", timeout=1).status_code == 200:
                 return process, base
-        except httpx.HTTPError:
+        except httpx2.HTTPError:
             time.sleep(0.2)
     process.kill()
     pytest.fail(f"the server did not start; see {workdir}/server-{port}.log")

@@ -8,7 +8,7 @@ import signal
 import threading
 import time
 
-import httpx
+import httpx2
 import pytest
 
 from claims_recon.engine import sql_store
@@ -67,7 +67,7 @@ def test_killing_the_server_mid_upload_leaves_earlier_runs_intact(tmp_path, mome
     files = generate(tmp_path / "big", claims=150_000, seed=5)
     process, base = start_server(database, tmp_path)
     try:
-        seed = httpx.post(
+        seed = httpx2.post(
             f"{base}/api/upload",
             files={"claims": ("c.csv", SEED_CLAIMS), "invoices": ("i.csv", SEED_INVOICES)},
         )
@@ -97,8 +97,8 @@ def test_killing_the_server_mid_upload_leaves_earlier_runs_intact(tmp_path, mome
             sent_everything.set()
 
         def send():
-            with contextlib.suppress(httpx.HTTPError):  # the server is killed under it
-                httpx.post(
+            with contextlib.suppress(httpx2.HTTPError):  # the server is killed under it
+                httpx2.post(
                     f"{base}/api/upload",
                     content=body(),
                     headers={"Content-Type": "multipart/form-data; boundary=b0undary"},
@@ -121,13 +121,13 @@ def test_killing_the_server_mid_upload_leaves_earlier_runs_intact(tmp_path, mome
 
     process, base = start_server(database, tmp_path)
     try:
-        runs = httpx.get(f"{base}/api/runs").json()
+        runs = httpx2.get(f"{base}/api/runs").json()
         # Either the upload committed completely before the kill, or it left nothing.
         assert runs["count"] in (1, 2)
         for run in runs["data"]:
-            page = httpx.get(f"{base}/api/runs/{run['run_id']}/reconciliation?limit=1").json()
+            page = httpx2.get(f"{base}/api/runs/{run['run_id']}/reconciliation?limit=1").json()
             assert page["total"] == run["counts"]["total_claims"]
-        assert httpx.get(f"{base}/api/runs/1/summary").json()["underpaid"] == 1
+        assert httpx2.get(f"{base}/api/runs/1/summary").json()["underpaid"] == 1
         spool = tmp_path / "store" / "uploads"
         assert not spool.exists() or list(spool.iterdir()) == []
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
-import httpx
+import httpx2
 import pytest
 
 from claims_recon.sampledata import generate
@@ -31,10 +31,10 @@ def test_parallel_uploads_through_two_processes_make_complete_runs(two_servers, 
         files = generate(folder, claims=150 + 25 * n, seed=100 + n, orphans=n)
         sets.append((folder, files.claims_rows))
 
-    def upload(n: int) -> httpx.Response:
+    def upload(n: int) -> httpx2.Response:
         folder, _ = sets[n]
         with (folder / "claims.csv").open("rb") as c, (folder / "invoices.csv").open("rb") as i:
-            return httpx.post(
+            return httpx2.post(
                 f"{two_servers[n % 2]}/api/upload",
                 files={"claims": ("claims.csv", c), "invoices": ("invoices.csv", i)},
                 timeout=60,
@@ -45,8 +45,8 @@ def test_parallel_uploads_through_two_processes_make_complete_runs(two_servers, 
     def read(n: int) -> None:
         base = two_servers[n % 2]
         for _ in range(5):
-            for run in httpx.get(f"{base}/api/runs", timeout=30).json()["data"]:
-                page = httpx.get(
+            for run in httpx2.get(f"{base}/api/runs", timeout=30).json()["data"]:
+                page = httpx2.get(
                     f"{base}/api/runs/{run['run_id']}/reconciliation?limit=1", timeout=30
                 ).json()
                 if page["total"] != run["counts"]["total_claims"]:
@@ -64,9 +64,9 @@ def test_parallel_uploads_through_two_processes_make_complete_runs(two_servers, 
     assert len(expected) == 6  # six distinct runs
     assert seen_incomplete == []  # no reader ever saw a half-written run
     for base in two_servers:
-        runs = httpx.get(f"{base}/api/runs", timeout=30).json()
+        runs = httpx2.get(f"{base}/api/runs", timeout=30).json()
         assert runs["count"] == 6
         for run in runs["data"]:
             assert run["counts"]["total_claims"] == expected[run["run_id"]]
-            summary = httpx.get(f"{base}/api/runs/{run['run_id']}/summary", timeout=30).json()
+            summary = httpx2.get(f"{base}/api/runs/{run['run_id']}/summary", timeout=30).json()
             assert summary["total_claims"] == expected[run["run_id"]]
