@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     retention_days: Annotated[int | None, Field(gt=0)] = Field(
         default=None, description="Delete runs older than this many days (off by default)."
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="'json' writes one JSON object per log line."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     threads: Annotated[int | None, Field(gt=0)] = None
     memory_limit: str | None = Field(
         default=None, description="DuckDB memory limit, e.g. '2GB'. Default: DuckDB's own."

@@ -15,6 +15,7 @@ from claims_recon.api import errors, privacy
 from claims_recon.api.access import Access, AccessControl
 from claims_recon.api.docs import install_docs
 from claims_recon.api.headers import SecurityHeaders
+from claims_recon.api.observability import RequestIds, configure_logging
 from claims_recon.api.retention import retention
 from claims_recon.api.routers import health, runs, uploads
 from claims_recon.config import Settings
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    configure_logging(settings.log_format, settings.log_level)
     privacy.install_log_redaction()
     errors.install(app)
     # First added runs innermost: access control, then CORS, error containment, headers.
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(privacy.ContainErrors)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestIds)
     install_docs(app)
     app.include_router(health.router)
     app.include_router(uploads.router)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from claims_recon.web import home, result_pages, run_pages, session_pages
+from claims_recon.web import audit_pages, home, result_pages, run_pages, session_pages
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -18,5 +18,6 @@ router.include_router(home.router)
 router.include_router(run_pages.router)
 router.include_router(result_pages.router)
 router.include_router(session_pages.router)
+router.include_router(audit_pages.router)
 
 __all__ = ["STATIC_DIR", "router"]

@@ -96,3 +96,15 @@ def test_a_version_1_database_is_upgraded_in_place_and_keeps_its_runs(settings, 
         assert store.audit(Page()).total == 1
     finally:
         store.close()
+
+
+def test_the_audit_page_shows_the_trail_without_patient_data(client):
+    assert upload(client, CLAIMS, SEED_INVOICES).status_code == 201
+    client.get("/api/runs/1/reconciliation", params={"patient_id": PHI})
+    page = client.get("/audit")
+    assert page.status_code == 200
+    assert "Audit trail" in page.text
+    assert page.text.count("<tr>") == 1 + 2  # header row, the upload and the view
+    assert "upload" in page.text and "view" in page.text
+    assert 'href="/runs/1"' in page.text
+    assert PHI not in page.text
