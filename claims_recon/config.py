@@ -74,6 +74,11 @@ class Settings(BaseSettings):
         default="text", description="'json' writes one JSON object per log line."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    order_cache_mb: Annotated[int, Field(ge=0, le=1024 * 1024)] = Field(
+        default=256,
+        description="Memory for remembered orderings of browsed views (deep pages without "
+        "a sort); 0 turns it off.",
+    )
     threads: Annotated[int | None, Field(gt=0)] = None
     memory_limit: str | None = Field(
         default=None, description="DuckDB memory limit, e.g. '2GB'. Default: DuckDB's own."

@@ -85,12 +85,28 @@ def rule_sql(kind: ValueKind, t: str) -> str:
 
 
 def value_sql(kind: ValueKind, t: str) -> str:
-    """SQL for the typed value of a trimmed value that passed ``rule_sql``."""
+    """SQL for the typed value of the trimmed value ``t``, or NULL when it breaks a rule.
+
+    The same verdict as ``rule_sql`` (a test holds them together), written flat because it
+    runs over every value of every upload: most amounts are plain and are cast directly,
+    and only the rest are rewritten and tried against the full pattern.
+    """
     if kind is ValueKind.ID:
-        return t
+        return (
+            f"CASE WHEN {t} <> '' AND length({t}) <= {MAX_ID_LENGTH} "
+            f"AND strpos({t}, '\"') = 0 AND strpos({t}, chr(10)) = 0 "
+            f"AND strpos({t}, chr(13)) = 0 THEN {t} END"
+        )
     if kind is ValueKind.DATE:
-        return f"CAST({t} AS DATE)"
-    return f"CAST({_cleaned_amount(t)} AS DECIMAL(18, 2))"
+        return (
+            f"CASE WHEN length({t}) = 10 AND regexp_full_match({t}, '{_DATE_SHAPE}') "
+            f"THEN TRY_CAST({t} AS DATE) END"
+        )
+    return (
+        f"CASE WHEN regexp_full_match({t}, '{_PLAIN_AMOUNT}') THEN CAST({t} AS DECIMAL(18, 2)) "
+        f"WHEN regexp_full_match({t}, {_text(AMOUNT_PATTERN)}) "
+        f"THEN TRY_CAST({_cleaned_amount(t)} AS DECIMAL(18, 2)) END"
+    )
 
 
 def _read_csv(path: Path, layout: HeaderLayout, *, rejects: str | None) -> str:
@@ -172,10 +188,7 @@ def strict_relation(received: ReceivedFile, spec: FileSpec, layout: HeaderLayout
     columns = []
     for col in spec.columns:
         t = _ident("t_" + col.name)
-        columns.append(
-            f"CASE WHEN ({rule_sql(col.kind, t)}) IS NULL THEN {value_sql(col.kind, t)} END "
-            f"AS {_ident(col.name)}"
-        )
+        columns.append(f"{value_sql(col.kind, t)} AS {_ident(col.name)}")
     source = _read_csv(received.path, layout, rejects=None)
     return f"(SELECT {', '.join(columns)} FROM ({_trimmed(spec, layout, source)}))"
 

@@ -44,6 +44,14 @@ EXTRA_MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX IF NOT EXISTS invoices_dataset_claim ON invoices (dataset_id, claim_id)",
         "CREATE INDEX IF NOT EXISTS orphans_run ON orphans (run_id, claim_id, invoice_id)",
     ),
+    # Version 3 rebuilt the results table; its indexes, and one for pages by seq.
+    3: (
+        "CREATE INDEX IF NOT EXISTS results_run_seq ON results (run_id, seq)",
+        "CREATE INDEX IF NOT EXISTS results_run_claim ON results (run_id, claim_id)",
+        "CREATE INDEX IF NOT EXISTS results_run_status ON results (run_id, status, claim_id)",
+        "CREATE INDEX IF NOT EXISTS results_run_variance ON results (run_id, variance)",
+        "CREATE INDEX IF NOT EXISTS results_run_patient ON results (run_id, patient_id)",
+    ),
 }
 
 _ARROW_TYPES = {

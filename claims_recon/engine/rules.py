@@ -22,7 +22,7 @@ def reconcile_sql(claims: str) -> str:
     """
     return f"""
 INSERT INTO results (run_id, claim_id, patient_id, date_of_service, charges_amount,
-                     invoice_count, invoice_total, variance, status, has_refunds)
+                     invoice_count, invoice_total, variance, status, has_refunds, seq)
 WITH inv AS (
     SELECT claim_id,
            count(*) AS invoice_count,
@@ -52,8 +52,10 @@ SELECT $run_id, claim_id, patient_id, date_of_service, charges_amount,
            WHEN variance < 0 THEN 'UNDERPAID'
            ELSE 'OVERPAID'
        END,
-       has_refunds
+       has_refunds,
+       CAST(row_number() OVER (ORDER BY claim_id) AS INTEGER)
 FROM joined
+ORDER BY claim_id
 """
 
 
@@ -222,9 +224,12 @@ def _escape_like(text: str) -> str:
 
 
 def result_order(sort: Sort) -> str:
-    """ORDER BY with a stable tie-break; missing totals/variances always sort last."""
+    """ORDER BY with a stable tie-break; missing totals/variances always sort last.
+
+    ``seq`` numbers a run's claims in claim_id order, so ordering by it is ordering by
+    claim_id, on an integer.
+    """
     direction = "DESC" if sort.descending else "ASC"
-    order = f"{sort.column} {direction} NULLS LAST"
-    if sort.column != "claim_id":
-        order += ", claim_id ASC"
-    return order
+    if sort.column == "claim_id":
+        return f"seq {direction}"
+    return f"{sort.column} {direction} NULLS LAST, seq ASC"

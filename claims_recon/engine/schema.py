@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Large tables carry no primary key or index: DuckDB prunes by zone maps, and runs are
 # appended in bulk, so each run's rows sit together. A run's claims live in its results
@@ -89,5 +89,36 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             detail VARCHAR NOT NULL
         )
         """,
+    ),
+    # Each result row's position in claim_id order within its run. Runs are written in
+    # that order, so a page in the default order is a range of seq that the engine finds
+    # without sorting, and any other order tie-breaks on a small integer. The table is
+    # rebuilt (rather than altered) so that earlier runs are stored in that order too.
+    3: (
+        """
+        CREATE TABLE results_v3 (
+            run_id BIGINT NOT NULL,
+            claim_id VARCHAR NOT NULL,
+            patient_id VARCHAR NOT NULL,
+            date_of_service DATE NOT NULL,
+            charges_amount DECIMAL(18, 2) NOT NULL,
+            invoice_count INTEGER NOT NULL,
+            invoice_total DECIMAL(18, 2),
+            variance DECIMAL(18, 2),
+            status VARCHAR NOT NULL,
+            has_refunds BOOLEAN NOT NULL,
+            seq INTEGER NOT NULL
+        )
+        """,
+        """
+        INSERT INTO results_v3
+        SELECT run_id, claim_id, patient_id, date_of_service, charges_amount, invoice_count,
+               invoice_total, variance, status, has_refunds,
+               CAST(row_number() OVER (PARTITION BY run_id ORDER BY claim_id) AS INTEGER)
+        FROM results
+        ORDER BY run_id, claim_id
+        """,
+        "DROP TABLE results",
+        "ALTER TABLE results_v3 RENAME TO results",
     ),
 }

@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager, nullcontext
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import simplejson
 
 from claims_recon.config import Settings
@@ -43,6 +44,7 @@ from claims_recon.engine import rules
 from claims_recon.engine.base import BatchStream
 from claims_recon.engine.csv_stage import CheckOutcome, read_layout
 from claims_recon.engine.explain import explain_claim
+from claims_recon.engine.order_cache import OrderCache
 from claims_recon.engine.schema import MIGRATIONS, SCHEMA_VERSION
 from claims_recon.engine.session import Session
 from claims_recon.errors import InvalidRequest, NotFound, RejectedUpload, StoreUnavailable
@@ -50,6 +52,9 @@ from claims_recon.ingest.columns import SPECS, FileKind, FileSpec, HeaderLayout
 from claims_recon.ingest.receiver import ReceivedFile
 
 TOP_PATIENTS = 10
+# Pages that end within this many rows of a view's top are sorted by the engine directly;
+# deeper ones are cut from the view's remembered ordering.
+DIRECT_PAGE_ROWS = 1000
 
 _RUN_COLUMNS = """
     r.run_id, r.created_at, r.tolerance_amount, r.tolerance_percent,
@@ -85,6 +90,7 @@ class SqlStore(ABC):
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        self._orders = OrderCache(settings.order_cache_mb * 1024 * 1024)
 
     # -- engine hooks ----------------------------------------------------------------
 
@@ -363,7 +369,7 @@ class SqlStore(ABC):
     def _require_run(self, cur: Session, run_id: int) -> tuple[Any, ...]:
         row = cur.execute(
             "SELECT run_id, claims_dataset_id, invoices_dataset_id, tolerance_amount, "
-            "tolerance_percent, summary FROM runs WHERE run_id = $run_id",
+            "tolerance_percent, summary, total_claims FROM runs WHERE run_id = $run_id",
             {"run_id": run_id},
         ).fetchone()
         if row is None:
@@ -371,6 +377,7 @@ class SqlStore(ABC):
         return row
 
     def delete_run(self, run_id: int) -> None:
+        self._orders.forget_run(run_id)
         with self._write_guard(), self._session() as cur, cur.transaction():
             _, claims_ds, invoices_ds, *_ = self._require_run(cur, run_id)
             params = {"run_id": run_id}
@@ -458,32 +465,93 @@ class SqlStore(ABC):
         return Summary.model_validate(simplejson.loads(row[5], use_decimal=True))
 
     def count_results(self, run_id: int, filt: ResultFilter) -> int:
-        params: dict[str, object] = {"run_id": run_id}
-        where = rules.result_where(filt, params)
         with self._session() as cur:
-            self._require_run(cur, run_id)
-            return int(
+            total_claims = self._require_run(cur, run_id)[6]
+            return self._count(cur, run_id, filt, int(total_claims))
+
+    def _count(self, cur: Session, run_id: int, filt: ResultFilter, total_claims: int) -> int:
+        if filt == ResultFilter():
+            return total_claims
+        known = self._orders.count(run_id, filt)
+        if known is None:
+            params: dict[str, object] = {"run_id": run_id}
+            where = rules.result_where(filt, params)
+            known = int(
                 cur.execute(f"SELECT count(*) FROM results WHERE {where}", params).fetchone()[0]
             )
+            self._orders.put_count(run_id, filt, known)
+        return known
 
     def results(self, run_id: int, query: ResultQuery) -> ResultPage:
-        params: dict[str, object] = {"run_id": run_id}
-        where = rules.result_where(query.filter, params)
+        filt, sort, page = query.filter, query.sort, query.page
         with self._session() as cur:
-            self._require_run(cur, run_id)
-            total = cur.execute(f"SELECT count(*) FROM results WHERE {where}", params).fetchone()[0]
-            rows = cur.execute(
-                f"SELECT {rules.RESULT_SELECT} FROM results WHERE {where} "
-                f"ORDER BY {rules.result_order(query.sort)} LIMIT $limit OFFSET $skip",
-                {**params, "limit": query.page.limit, "skip": query.page.skip},
-            ).fetchall()
+            total_claims = int(self._require_run(cur, run_id)[6])
+            if filt == ResultFilter() and sort.column == "claim_id":
+                # Rows are numbered in claim_id order: the page is a range of seq.
+                total = total_claims
+                first = total - page.skip - page.limit + 1 if sort.descending else page.skip + 1
+                rows = cur.execute(
+                    f"SELECT {rules.RESULT_SELECT} FROM results WHERE run_id = $run_id "
+                    "AND seq BETWEEN $low AND $high "
+                    f"ORDER BY {rules.result_order(sort)}",
+                    {"run_id": run_id, "low": max(first, 1), "high": first + page.limit - 1},
+                ).fetchall()
+            elif page.skip + page.limit <= DIRECT_PAGE_ROWS:
+                # Near the top of a view the engine's top-N is cheap.
+                total = self._count(cur, run_id, filt, total_claims)
+                params: dict[str, object] = {"run_id": run_id}
+                where = rules.result_where(filt, params)
+                rows = cur.execute(
+                    f"SELECT {rules.RESULT_SELECT} FROM results WHERE {where} "
+                    f"ORDER BY {rules.result_order(sort)} LIMIT $limit OFFSET $skip",
+                    {**params, "limit": page.limit, "skip": page.skip},
+                ).fetchall()
+            else:
+                order = self._ordering(run_id, filt, sort)
+                total = len(order)
+                rows = self._rows_by_seq(cur, run_id, order[page.skip : page.skip + page.limit])
         return ResultPage(
             run_id=run_id,
             data=[_result_row(r) for r in rows],
             total=int(total),
-            skip=query.page.skip,
-            limit=query.page.limit,
+            skip=page.skip,
+            limit=page.limit,
         )
+
+    def _ordering(self, run_id: int, filt: ResultFilter, sort: Sort) -> np.ndarray:
+        """The seq of every row of a view, in the view's order (remembered)."""
+        view = (filt, sort)
+        order = self._orders.get(run_id, view)
+        if order is None:
+            params: dict[str, object] = {"run_id": run_id}
+            where = rules.result_where(filt, params)
+            stream = self._stream(
+                f"SELECT seq FROM results WHERE {where} ORDER BY {rules.result_order(sort)}",
+                params,
+            )
+            parts = [batch.column(0).to_numpy() for batch in stream.batches]
+            order = np.concatenate(parts).astype(np.int32) if parts else np.empty(0, np.int32)
+            self._orders.put(run_id, view, order)
+            self._orders.put_count(run_id, filt, len(order))
+        return order
+
+    @staticmethod
+    def _rows_by_seq(cur: Session, run_id: int, seqs: np.ndarray) -> list[tuple[Any, ...]]:
+        """The rows with these seq numbers, in the order given."""
+        if not len(seqs):
+            return []
+        found = cur.execute(
+            f"SELECT seq, {rules.RESULT_SELECT} FROM results WHERE run_id = $run_id "
+            "AND seq BETWEEN $low AND $high AND seq IN (SELECT unnest(CAST($seqs AS INTEGER[])))",
+            {
+                "run_id": run_id,
+                "low": int(seqs.min()),
+                "high": int(seqs.max()),
+                "seqs": [int(s) for s in seqs],
+            },
+        ).fetchall()
+        by_seq = {row[0]: row[1:] for row in found}
+        return [by_seq[int(s)] for s in seqs]
 
     def orphans(self, run_id: int, page: Page) -> InvoicePage:
         with self._session() as cur:
@@ -507,7 +575,7 @@ class SqlStore(ABC):
 
     def claim(self, run_id: int, claim_id: str) -> ClaimDetail:
         with self._session() as cur:
-            _, _, invoices_ds, tol_amount, tol_percent, _ = self._require_run(cur, run_id)
+            _, _, invoices_ds, tol_amount, tol_percent, *_ = self._require_run(cur, run_id)
             row = cur.execute(
                 f"SELECT {rules.RESULT_SELECT} FROM results "
                 "WHERE run_id = $run_id AND claim_id = $claim_id",

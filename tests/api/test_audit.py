@@ -10,8 +10,6 @@ from fastapi.testclient import TestClient
 from claims_recon.access import token_hash
 from claims_recon.api.app import create_app
 from claims_recon.config import Settings
-from claims_recon.domain.query import Page
-from claims_recon.engine import open_store, schema
 from claims_recon.services.audit import expire_runs
 from tests.conftest import SEED_CLAIMS, SEED_INVOICES, csv_text, upload
 
@@ -76,26 +74,6 @@ def test_retention_expires_old_runs_and_audits_it(settings, client):
     assert client.get("/api/runs/1").status_code == 404
     last = _events(client)[0]
     assert (last["action"], last["actor"], last["run_id"]) == ("expire", "retention", 1)
-
-
-def test_a_version_1_database_is_upgraded_in_place_and_keeps_its_runs(settings, monkeypatch):
-    # Build the store as the previous release did: schema version 1, no audit table.
-    monkeypatch.setattr("claims_recon.engine.sql_store.SCHEMA_VERSION", 1)
-    with TestClient(create_app(settings)) as old:
-        old.app.state.store.record_event = lambda *a, **k: None  # v1 had no audit trail
-        assert upload(old, SEED_CLAIMS, SEED_INVOICES).status_code == 201
-    monkeypatch.setattr("claims_recon.engine.sql_store.SCHEMA_VERSION", schema.SCHEMA_VERSION)
-
-    store = open_store(settings)
-    try:
-        with store._session() as session:  # the test reads the version it was upgraded to
-            version = session.execute("SELECT max(version) FROM schema_version").fetchone()[0]
-        assert version == schema.SCHEMA_VERSION == 2
-        assert store.summary(1).underpaid == 1
-        store.record_event("local", "view", run_id=1)
-        assert store.audit(Page()).total == 1
-    finally:
-        store.close()
 
 
 def test_the_audit_page_shows_the_trail_without_patient_data(client):

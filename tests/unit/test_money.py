@@ -74,8 +74,10 @@ def _engine_parse(con: duckdb.DuckDBPyConnection, text: str) -> Decimal | None:
     t = "trim(CAST($raw AS VARCHAR))"
     rule = rule_sql(ValueKind.AMOUNT, t)
     value = value_sql(ValueKind.AMOUNT, t)
-    sql = f"SELECT CASE WHEN ({rule}) IS NULL THEN {value} END"
-    return con.execute(sql, {"raw": text}).fetchone()[0]
+    broken, loaded = con.execute(f"SELECT {rule}, {value}", {"raw": text}).fetchone()
+    # The load path and the error report must give the same verdict on every string.
+    assert (broken is None) == (loaded is not None), (text, broken, loaded)
+    return loaded
 
 
 _CON = duckdb.connect()
