@@ -406,14 +406,13 @@ class SqlStore(ABC):
         row_count: int | None = None,
         detail: dict[str, Any] | None = None,
     ) -> None:
-        # Appends only; it does not wait for the writer lock of a running upload.
-        with self._session() as cur, cur.transaction():
-            event_id = int(cur.execute("SELECT nextval('audit_ids')").fetchone()[0])
+        # One statement, its own transaction: it appends only, so it neither waits for the
+        # writer lock of a running upload nor costs a page view more than one commit.
+        with self._session() as cur:
             cur.execute(
-                "INSERT INTO audit_events VALUES ($id, $at, $actor, $action, $run_id, $rows, "
-                "$detail)",
+                "INSERT INTO audit_events VALUES (nextval('audit_ids'), $at, $actor, $action, "
+                "$run_id, $rows, $detail)",
                 {
-                    "id": event_id,
                     "at": _utcnow(),
                     "actor": actor,
                     "action": action,

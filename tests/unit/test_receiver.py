@@ -70,3 +70,15 @@ def test_size_limit_stops_early_and_leaves_no_file(tmp_path):
     with pytest.raises(PayloadTooLarge):
         receiver.write(b"678901")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("split", range(1, 12))
+def test_crlf_split_between_chunks_is_one_line_break(tmp_path, split):
+    data = b"h\r\n1\r\n2\r\n"  # two rows, whatever the chunking
+    receiver = FileReceiver(FileKind.CLAIMS, "c.csv", limit=100, spool_dir=tmp_path, max_rows=2)
+    receiver.write(data[:split])
+    receiver.write(data[split:])
+    received = receiver.finish()
+    assert received.problem is None
+    assert received.path.read_bytes() == b"h\n1\n2\n"
+    received.discard()
