@@ -21,15 +21,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+UVICORN = (sys.executable, "-m", "uvicorn", "app.main:app", "--no-access-log")
+# The console script, as installed by `pip install -r requirements.txt`.
+CLAIMS_RECON = (str(Path(sys.executable).with_name("claims-recon")), "serve")
+
+
 def start_server(
-    database_url: str, workdir: Path, **env: str
+    database_url: str,
+    workdir: Path,
+    *,
+    command: tuple[str, ...] = UVICORN,
+    cwd: Path = ROOT,
+    **env: str,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Start uvicorn on 127.0.0.1 and wait until /health answers."""
+    """Start the server on 127.0.0.1 and wait until /health answers."""
     port = free_port()
     environment = {**os.environ, "CLAIMS_RECON_DATABASE_URL": database_url, **env}
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--no-access-log"],
-        cwd=ROOT,
+        [*command, "--port", str(port)],
+        cwd=cwd,
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=(workdir / f"server-{port}.log").open("wb"),

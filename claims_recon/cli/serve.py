@@ -35,4 +35,8 @@ def serve(
     if database:
         # The app builds its settings from the environment (also in reload workers).
         os.environ["CLAIMS_RECON_DATABASE_URL"] = database
-    uvicorn.run("app.main:app", host=host, port=port, reload=reload)
+    # The factory by its import path, so that it can be found from any working directory
+    # and rebuilt by reload workers.
+    uvicorn.run(
+        "claims_recon.api.app:create_app", factory=True, host=host, port=port, reload=reload
+    )

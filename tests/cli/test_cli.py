@@ -7,6 +7,7 @@ import io
 from decimal import Decimal
 from pathlib import Path
 
+import httpx2
 import openpyxl
 import pyarrow.parquet as pq
 import pytest
@@ -17,6 +18,7 @@ from claims_recon.config import Settings
 from claims_recon.domain.query import Page
 from claims_recon.engine import open_store
 from tests.conftest import SEED_CLAIMS, SEED_INVOICES, csv_text
+from tests.servers import CLAIMS_RECON, start_server
 
 runner = CliRunner()
 
@@ -233,3 +235,20 @@ def test_serve_refuses_a_public_interface_without_tokens(monkeypatch):
     result = runner.invoke(app, ["serve", "--host", "0.0.0.0"])
     assert result.exit_code == 2
     assert "--allow-unauthenticated" in result.output
+
+
+def test_serve_runs_the_app_from_any_folder(tmp_path):
+    # Regression: the console script once looked for the app module relative to the
+    # working directory, so it failed everywhere but the source checkout.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    database = tmp_path / "store.duckdb"
+    process, base = start_server(str(database), tmp_path, command=CLAIMS_RECON, cwd=elsewhere)
+    try:
+        body = {"claims": ("c.csv", SEED_CLAIMS), "invoices": ("i.csv", SEED_INVOICES)}
+        assert httpx2.post(f"{base}/api/upload", files=body).status_code == 201
+        assert httpx2.get(f"{base}/api/summary").json()["underpaid"] == 1
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert database.exists()
