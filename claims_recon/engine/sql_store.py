@@ -495,20 +495,24 @@ class SqlStore(ABC):
                     f"ORDER BY {rules.result_order(sort)}",
                     {"run_id": run_id, "low": max(first, 1), "high": first + page.limit - 1},
                 ).fetchall()
-            elif page.skip + page.limit <= DIRECT_PAGE_ROWS:
-                # Near the top of a view the engine's top-N is cheap.
-                total = self._count(cur, run_id, filt, total_claims)
-                params: dict[str, object] = {"run_id": run_id}
-                where = rules.result_where(filt, params)
-                rows = cur.execute(
-                    f"SELECT {rules.RESULT_SELECT} FROM results WHERE {where} "
-                    f"ORDER BY {rules.result_order(sort)} LIMIT $limit OFFSET $skip",
-                    {**params, "limit": page.limit, "skip": page.skip},
-                ).fetchall()
             else:
-                order = self._ordering(run_id, filt, sort)
-                total = len(order)
-                rows = self._rows_by_seq(cur, run_id, order[page.skip : page.skip + page.limit])
+                if page.skip + page.limit <= DIRECT_PAGE_ROWS:
+                    # Near the top of a view the engine's top-N is cheap; it runs on the
+                    # narrow columns only, and the page's rows are fetched afterwards.
+                    total = self._count(cur, run_id, filt, total_claims)
+                    params: dict[str, object] = {"run_id": run_id}
+                    where = rules.result_where(filt, params)
+                    found = cur.execute(
+                        f"SELECT seq FROM results WHERE {where} "
+                        f"ORDER BY {rules.result_order(sort)} LIMIT $limit OFFSET $skip",
+                        {**params, "limit": page.limit, "skip": page.skip},
+                    ).fetchall()
+                    seqs = np.array([row[0] for row in found], dtype=np.int32)
+                else:
+                    order = self._ordering(run_id, filt, sort)
+                    total = len(order)
+                    seqs = order[page.skip : page.skip + page.limit]
+                rows = self._rows_by_seq(cur, run_id, seqs)
         return ResultPage(
             run_id=run_id,
             data=[_result_row(r) for r in rows],
@@ -539,9 +543,12 @@ class SqlStore(ABC):
         """The rows with these seq numbers, in the order given."""
         if not len(seqs):
             return []
+        # A join with the wanted numbers (rather than IN) lets the engine fetch the other
+        # columns for those rows only.
         found = cur.execute(
-            f"SELECT seq, {rules.RESULT_SELECT} FROM results WHERE run_id = $run_id "
-            "AND seq BETWEEN $low AND $high AND seq IN (SELECT unnest(CAST($seqs AS INTEGER[])))",
+            f"SELECT seq, {rules.RESULT_SELECT} FROM results "
+            "JOIN (SELECT unnest(CAST($seqs AS INTEGER[])) AS wanted) w ON w.wanted = seq "
+            "WHERE run_id = $run_id AND seq BETWEEN $low AND $high",
             {
                 "run_id": run_id,
                 "low": int(seqs.min()),
