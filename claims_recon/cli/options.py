@@ -15,7 +15,8 @@ Database = Annotated[
     typer.Option(
         "--database",
         envvar="CLAIMS_RECON_DATABASE_URL",
-        help="The store: a DuckDB file path or ':memory:' (default: data/claims_recon.duckdb).",
+        help="The store: a DuckDB file path, ':memory:' or a postgresql:// URL "
+        "(default: data/claims_recon.duckdb).",
         show_default=False,
     ),
 ]
