@@ -41,8 +41,9 @@ def start_server(
         [*command, "--port", str(port)],
         cwd=cwd,
         env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=(workdir / f"server-{port}.log").open("wb"),
+        # uvicorn writes its access log to stdout and the rest to stderr: keep both.
+        stdout=(workdir / f"server-{port}.log").open("wb"),
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -82,7 +82,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(runs.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
+    privacy.learn_path_words(_route_paths(app.routes))
+    privacy.learn_path_words(
+        str(p.relative_to(web.STATIC_DIR.parent)) for p in web.STATIC_DIR.rglob("*")
+    )
     return app
+
+
+def _route_paths(routes: Iterable[object]) -> Iterator[str]:
+    """Every route template of the app, included routers and mounts too."""
+    for route in routes:
+        path = getattr(route, "path", None)
+        if path:
+            yield path
+        # A mount lists its routes; an included router wraps the router it came from.
+        inner = getattr(route, "routes", None)
+        if inner is None:
+            inner = getattr(getattr(route, "original_router", None), "routes", None)
+        if inner:
+            yield from _route_paths(inner)
 
 
 def _sweep_leftovers(settings: Settings) -> None:

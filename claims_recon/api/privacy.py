@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,11 +20,24 @@ from claims_recon.api.json import ExactJSONResponse
 log = logging.getLogger("claims_recon.api")
 
 _CLAIM_IN_PATH = re.compile(r"(/claims/).+")  # claim IDs may contain "/"
+# The literal words of the app's own routes and static files. Any other path segment
+# (anything a client typed where a run number belongs, say) is logged as "…".
+_KNOWN_SEGMENTS: set[str] = set()
+
+
+def learn_path_words(paths: Iterable[str]) -> None:
+    """Record the literal segments of route templates such as ``/api/runs/{run_id}``."""
+    for path in paths:
+        _KNOWN_SEGMENTS.update(s for s in path.split("/") if s and not s.startswith("{"))
 
 
 def redact_path(full_path: str) -> str:
     path, _, query = full_path.partition("?")
     path = _CLAIM_IN_PATH.sub(r"\1…", path)
+    path = "/".join(
+        s if not s or s == "…" or s.isdigit() or s in _KNOWN_SEGMENTS else "…"
+        for s in path.split("/")
+    )
     return f"{path}?…" if query else path
 
 

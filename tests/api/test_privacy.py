@@ -6,7 +6,9 @@ import logging
 
 import pytest
 
+from claims_recon.api.app import create_app
 from claims_recon.api.privacy import RedactAccessLog, redact_path
+from claims_recon.config import Settings
 from tests.conftest import csv_text, upload
 
 SECRET = "PHI-7Q3X9-SECRET"
@@ -79,9 +81,13 @@ def test_unexpected_errors_answer_500_and_log_only_the_type(client, caplog, monk
         ("/api/runs/3/claims/C0001?x=1", "/api/runs/3/claims/…?…"),
         ("/api/runs/3/claims/A/7/x", "/api/runs/3/claims/…"),
         ("/health", "/health"),
+        ("/api/runs/PHI-9/summary", "/api/runs/…/summary"),  # not a route's own word
+        ("/static/js/upload.js", "/static/js/upload.js"),
+        ("/nothing/here", "/…/…"),
     ],
 )
 def test_access_log_paths_are_redacted(path, shown):
+    create_app(Settings(database_url=":memory:"))  # the app teaches the log its routes' words
     record = logging.LogRecord(
         "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
         ("127.0.0.1:5000", "GET", path, "1.1", 200), None,
