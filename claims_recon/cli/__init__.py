@@ -1,8 +1,9 @@
 """The ``claims-recon`` command line: a thin adapter over the services.
 
-Exit codes: 0 success; 1 an input file was rejected (problems printed like a compiler:
-``claims.csv:17: charges_amount: "12,x" is not an amount``); 2 wrong usage; 3 no such run
-or claim; 4 any other error (the store cannot be opened, an export is too large, …).
+Exit codes: 0 success (a declined deletion too); 1 an input file was rejected (problems
+printed like a compiler: ``claims.csv:17: charges_amount: "12,x" is not an amount``);
+2 wrong usage; 3 no such run or claim; 4 any other error (the store cannot be opened, an
+export is too large, …).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
+    epilog="Exit codes: 0 success (or a deletion declined), 1 an input file was rejected, "
+    "2 wrong usage, 3 no such run or claim, 4 any other error.",
 )
 app.command("serve")(serve.serve)
 app.command("reconcile")(reconcile.reconcile)

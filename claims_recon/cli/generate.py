@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from claims_recon import sampledata
+from claims_recon.cli import output
 
 
 def generate(
@@ -44,18 +45,19 @@ def generate(
 ) -> None:
     """Generate deterministic sample claims, invoices and patients."""
     try:
-        result = sampledata.generate(
-            out,
-            patients=patients,
-            min_claims=min_claims,
-            max_claims=max_claims,
-            claims=claims,
-            max_invoices=max_invoices,
-            seed=seed,
-            orphans=orphans,
-            duplicates=duplicates,
-            malformed=malformed,
-        )
+        with output.working("Generating…"):
+            result = sampledata.generate(
+                out,
+                patients=patients,
+                min_claims=min_claims,
+                max_claims=max_claims,
+                claims=claims,
+                max_invoices=max_invoices,
+                seed=seed,
+                orphans=orphans,
+                duplicates=duplicates,
+                malformed=malformed,
+            )
     except ValueError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(code=2) from exc

@@ -95,7 +95,7 @@ def export(
         order = Sort.parse(sort)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--sort") from None
-    with _store(database) as (store, _):
+    with _store(database) as (store, _), output.working("Exporting…"):
         if orphans:
             body = exports.export_orphans(store, run_id, fmt, spool_dir=None)
         else:
@@ -115,7 +115,11 @@ def delete(
     """Delete a run and all its data."""
     with _store(database) as (store, _):
         run = store.get_run(run_id)
-        if not yes:
-            typer.confirm(f"Delete run {run_id} ({run.counts.total_claims:,} claims)?", abort=True)
+        if not yes and not typer.confirm(
+            f"Delete run {run_id} ({run.counts.total_claims:,} claims)?"
+        ):
+            # Declining is an answer, not an error (as with rm -i): nothing changes.
+            output.err.print(f"kept run {run_id}", markup=False)
+            return
         store.delete_run(run_id)
     output.err.print(f"deleted run {run_id}", markup=False)

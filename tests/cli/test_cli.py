@@ -155,7 +155,9 @@ def test_runs_list_show_export_delete(seed_files, tmp_path):
     assert [r["claim_id"] for r in csv.DictReader(io.StringIO(out.read_text()))] == ["c2"]
 
     refused = runner.invoke(app, ["runs", "delete", str(run_id), *db], input="n\n")
-    assert refused.exit_code == 1
+    assert refused.exit_code == 0  # an answer, not an error
+    assert f"kept run {run_id}" in refused.output
+    assert runner.invoke(app, ["runs", "show", str(run_id), *db]).exit_code == 0
     deleted = runner.invoke(app, ["runs", "delete", str(run_id), *db, "--yes"])
     assert deleted.exit_code == 0, deleted.output
 
