@@ -417,3 +417,26 @@ def test_script_reports_nonsense_options(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr == "Error: min_claims (5) is greater than max_claims (2)\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_script_without_host_output_dir_writes_beside_itself(tmp_path: Path) -> None:
+    # The seed's default: a copy of the script in another folder writes into that folder.
+    folder = tmp_path / "copy"
+    folder.mkdir()
+    script = folder / SCRIPT.name
+    script.write_text(SCRIPT.read_text())
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "HOST_OUTPUT_DIR"}
+    done = subprocess.run(
+        [sys.executable, str(script), "--claims", "50"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in folder.iterdir()) == sorted([script.name, *FILES])
+    assert len(read_rows(folder / "claims.csv")) == 50
+    assert list(elsewhere.iterdir()) == []
