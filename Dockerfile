@@ -17,9 +17,12 @@ COPY pyproject.toml README.md LICENSE requirements.txt ./
 COPY claims_recon ./claims_recon
 COPY app ./app
 COPY data/generate_data.py ./data/generate_data.py
+COPY docker/entrypoint.sh /usr/local/bin/claims-recon-entrypoint
 RUN pip install -r requirements.txt
 
-USER 10001:10001
+# No USER: the entrypoint drops root before anything runs (see docker/entrypoint.sh), as
+# the app user, or as the owner of a mounted $HOST_OUTPUT_DIR for the generator.
+ENTRYPOINT ["claims-recon-entrypoint"]
 VOLUME ["/var/lib/claims-recon"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
