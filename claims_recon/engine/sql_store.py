@@ -118,6 +118,20 @@ class SqlStore(ABC):
     ) -> str:
         """A relation of the typed claims, NULL where a value is bad, for ``rules``."""
 
+    def _duplicate_keys(self, cur: Session, kind: FileKind, key: int) -> int:
+        """Rows repeating an earlier row's key: invoices of dataset ``key``, claims of run ``key``."""
+        if kind is FileKind.INVOICES:
+            sql, params = rules.DUPLICATE_INVOICES, {"invoices_dataset_id": key}
+        else:
+            sql, params = rules.DUPLICATE_CLAIMS, {"run_id": key}
+        return int(cur.execute(sql, params).fetchone()[0])
+
+    def _before_reconcile(self, cur: Session, run_id: int) -> None:
+        """Called once the run's number is drawn, before its results are written."""
+
+    def _run_written(self, cur: Session, run_id: int) -> None:
+        """Called after every row of the run is written, before the transaction commits."""
+
     @abstractmethod
     def _stream(self, sql: str, params: dict[str, object]) -> BatchStream:
         """Every row of a query as Arrow batches of bounded size."""
@@ -256,9 +270,7 @@ class SqlStore(ABC):
             rows = cur.execute(
                 "SELECT count(*) FROM invoices WHERE dataset_id = $id", {"id": dataset_id}
             ).fetchone()[0]
-            duplicates = cur.execute(
-                rules.DUPLICATE_INVOICES, {"invoices_dataset_id": dataset_id}
-            ).fetchone()[0]
+            duplicates = self._duplicate_keys(cur, FileKind.INVOICES, dataset_id)
             if not rows or duplicates:
                 raise BadData
             self._record_dataset(cur, dataset_id, received, rows)
@@ -278,6 +290,7 @@ class SqlStore(ABC):
             from_run[FileKind.CLAIMS] = previous[0]
         run_id = int(cur.execute("SELECT nextval('run_ids')").fetchone()[0])
         params["run_id"] = run_id
+        self._before_reconcile(cur, run_id)
         reconcile_params = dict(params)
         if from_run[FileKind.CLAIMS] is not None:
             reconcile_params["claims_run_id"] = from_run[FileKind.CLAIMS]
@@ -293,7 +306,7 @@ class SqlStore(ABC):
             "SELECT count(*) FROM results WHERE run_id = $run_id", {"run_id": run_id}
         ).fetchone()[0]
         if FileKind.CLAIMS in sent:
-            duplicates = cur.execute(rules.DUPLICATE_CLAIMS, {"run_id": run_id}).fetchone()[0]
+            duplicates = self._duplicate_keys(cur, FileKind.CLAIMS, run_id)
             if not claim_rows or duplicates:
                 raise BadData
             dataset_id = int(cur.execute("SELECT nextval('dataset_ids')").fetchone()[0])
@@ -340,6 +353,7 @@ class SqlStore(ABC):
                 "summary": _json(summary.model_dump(mode="python")),
             },
         )
+        self._run_written(cur, run_id)
         return run_id
 
     def latest_run_id(self) -> int | None:
