@@ -19,6 +19,7 @@ import duckdb
 import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from psycopg.copy import QueuedLibpqWriter
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from claims_recon.config import Settings
@@ -27,15 +28,84 @@ from claims_recon.engine.csv_stage import CheckOutcome, check_csv, strict_relati
 from claims_recon.engine.session import Result
 from claims_recon.engine.sql_store import SqlStore
 from claims_recon.errors import StoreUnavailable
-from claims_recon.ingest.columns import CLAIMS, INVOICES, FileSpec, HeaderLayout
+from claims_recon.ingest.columns import CLAIMS, INVOICES, FileKind, FileSpec, HeaderLayout
 from claims_recon.ingest.receiver import ReceivedFile
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COPY_CHUNK_BYTES = 8 * 1024 * 1024
 _MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(7246510)"
 
-# PostgreSQL-only additions to the shared schema: B-tree indexes for paging and lookups.
+# A partition per run (results, orphans) and per invoices file (invoices). A partition is
+# loaded while it has no index and indexed once full, which is several times cheaper than
+# maintaining B-trees row by row; deleting a run drops its partitions. Partitions carry
+# their own indexes (the parents have none), so attaching one never builds or checks an
+# index, and ``run_id`` / ``dataset_id`` need not lead them: within a partition it is fixed.
+_PARTITION_KEYS = {"invoices": "dataset_id", "results": "run_id", "orphans": "run_id"}
+# (name suffix, columns, unique). A unique index is built when the upload checks its keys:
+# building it is the duplicate check, cheaper than counting distinct strings.
+_PARTITION_INDEXES: dict[str, tuple[tuple[str, str, bool], ...]] = {
+    "invoices": (("invoice", "invoice_id", True), ("claim", "claim_id", False)),
+    "results": (
+        ("claim", "claim_id", True),
+        ("status", "status, claim_id", False),
+        ("variance", "variance", False),
+        ("patient", "patient_id", False),
+    ),
+    "orphans": (("claim", "claim_id, invoice_id", False),),
+}
+# Every upload holds this lock shared for its transaction; deleting a run holds it
+# exclusively, so a delete never waits for the parents' locks while an upload holds them.
+_UPLOAD_LOCK = 7246511
+
+
+def _partition(table: str, key: int) -> str:
+    return f"{table}_{'d' if table == 'invoices' else 'r'}{int(key)}"
+
+
+def _partition_indexes(table: str, partition: str, *, unique: bool) -> list[str]:
+    """The unique indexes of a partition, or the others."""
+    return [
+        f"CREATE {'UNIQUE ' if is_unique else ''}INDEX {partition}_{suffix} "
+        f"ON {partition} ({columns})"
+        for suffix, columns, is_unique in _PARTITION_INDEXES[table]
+        if is_unique == unique
+    ]
+
+
+def _partitioning_migration(table: str) -> str:
+    """Turn ``table`` into a LIST-partitioned table, moving each key's rows to a partition."""
+    key = _PARTITION_KEYS[table]
+    prefix = _partition(table, 0)[:-1]
+    indexes = "\n".join(
+        f"EXECUTE format('CREATE {'UNIQUE ' if unique else ''}INDEX %I ON %I ({columns})', "
+        f"p || '_{suffix}', p);"
+        for suffix, columns, unique in _PARTITION_INDEXES[table]
+    )
+    return f"""
+DO $migrate$
+DECLARE
+    k BIGINT;
+    p TEXT;
+BEGIN
+    ALTER TABLE {table} RENAME TO {table}_unpartitioned;
+    CREATE TABLE {table} (LIKE {table}_unpartitioned INCLUDING DEFAULTS INCLUDING CONSTRAINTS)
+        PARTITION BY LIST ({key});
+    FOR k IN SELECT DISTINCT {key} FROM {table}_unpartitioned ORDER BY 1 LOOP
+        p := '{prefix}' || k;
+        EXECUTE format('CREATE TABLE %I (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', p);
+        EXECUTE format('INSERT INTO %I SELECT * FROM {table}_unpartitioned WHERE {key} = %s', p, k);
+        {indexes}
+        EXECUTE format('ALTER TABLE {table} ATTACH PARTITION %I FOR VALUES IN (%s)', p, k);
+    END LOOP;
+    DROP TABLE {table}_unpartitioned;
+END
+$migrate$
+"""
+
+
+# PostgreSQL-only additions to the shared schema.
 EXTRA_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # B-tree indexes for paging and lookups (replaced per partition by version 3).
     1: (
         "CREATE INDEX IF NOT EXISTS results_run_claim ON results (run_id, claim_id)",
         "CREATE INDEX IF NOT EXISTS results_run_status ON results (run_id, status, claim_id)",
@@ -44,15 +114,17 @@ EXTRA_MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX IF NOT EXISTS invoices_dataset_claim ON invoices (dataset_id, claim_id)",
         "CREATE INDEX IF NOT EXISTS orphans_run ON orphans (run_id, claim_id, invoice_id)",
     ),
-    # Version 3 rebuilt the results table; its indexes, and one for pages by seq.
-    3: (
-        "CREATE INDEX IF NOT EXISTS results_run_seq ON results (run_id, seq)",
-        "CREATE INDEX IF NOT EXISTS results_run_claim ON results (run_id, claim_id)",
-        "CREATE INDEX IF NOT EXISTS results_run_status ON results (run_id, status, claim_id)",
-        "CREATE INDEX IF NOT EXISTS results_run_variance ON results (run_id, variance)",
-        "CREATE INDEX IF NOT EXISTS results_run_patient ON results (run_id, patient_id)",
-    ),
+    # Version 3 (which also numbered the results) partitions the big tables.
+    3: tuple(_partitioning_migration(table) for table in _PARTITION_KEYS),
 }
+
+# Settings for the upload's transaction only: hash aggregates, hash joins, the
+# duplicate checks' sorts and the index builds stay in memory.
+_UPLOAD_SETTINGS = (
+    "SET LOCAL work_mem = '256MB'",
+    "SET LOCAL maintenance_work_mem = '512MB'",
+    "SET LOCAL jit = off",
+)
 
 _ARROW_TYPES = {
     16: pa.bool_(),
@@ -118,6 +190,15 @@ class PostgresStore(SqlStore):
                 f"{settings.connect_timeout:g} s; is it running and reachable?"
             ) from None
         self._migrate(EXTRA_MIGRATIONS, lock_sql=_MIGRATION_LOCK)
+        with self._session() as session:
+            # A database still at an older version (in tests, the previous release) keeps
+            # the plain tables and the path that loads them.
+            self._partitioned = bool(
+                session.execute(
+                    "SELECT count(*) FROM pg_class WHERE oid = to_regclass('results') "
+                    "AND relkind = 'p'"
+                ).fetchone()[0]
+            )
 
     @contextmanager
     def _session(self) -> Iterator[PostgresSession]:
@@ -136,7 +217,10 @@ class PostgresStore(SqlStore):
             reader = scratch.sql(f"SELECT {prefix}* FROM {relation}").to_arrow_reader(
                 EXPORT_BATCH_ROWS
             )
-            with session.conn.cursor().copy(f"COPY {target} FROM STDIN (FORMAT csv)") as copy:
+            cursor = session.conn.cursor()
+            # A writer thread feeds the server while DuckDB and Arrow produce the next batch.
+            writer = QueuedLibpqWriter(cursor)
+            with cursor.copy(f"COPY {target} FROM STDIN (FORMAT csv)", writer=writer) as copy:
                 for batch in reader:
                     buffer = io.BytesIO()
                     pacsv.write_csv(
@@ -148,6 +232,36 @@ class PostgresStore(SqlStore):
                     )
                     copy.write(buffer.getvalue())
 
+    def _begin_upload(self, session: PostgresSession) -> None:
+        """Once per upload transaction (repeating it is harmless)."""
+        session.execute("SELECT pg_advisory_xact_lock_shared($key)", {"key": _UPLOAD_LOCK})
+        for statement in _UPLOAD_SETTINGS:
+            session.execute(statement)
+
+    def _new_partition(
+        self, session: PostgresSession, table: str, key: int, *, attach: bool
+    ) -> str:
+        partition = _partition(table, key)
+        session.execute(
+            f"CREATE TABLE {partition} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS, "
+            f"CHECK ({_PARTITION_KEYS[table]} = {int(key)}))"
+        )
+        if attach:
+            self._attach(session, table, key)
+        return partition
+
+    def _attach(self, session: PostgresSession, table: str, key: int) -> None:
+        # Takes SHARE UPDATE EXCLUSIVE on the parent until commit: readers go on, another
+        # upload's attach waits for this transaction. The CHECK spares a validating scan.
+        session.execute(
+            f"ALTER TABLE {table} ATTACH PARTITION {_partition(table, key)} "
+            f"FOR VALUES IN ({int(key)})"
+        )
+
+    def _index(self, session: PostgresSession, table: str, key: int, *, unique: bool) -> None:
+        for statement in _partition_indexes(table, _partition(table, key), unique=unique):
+            session.execute(statement)
+
     def _load_invoices(
         self,
         session: PostgresSession,
@@ -155,12 +269,43 @@ class PostgresStore(SqlStore):
         layout: HeaderLayout,
         dataset_id: int,
     ) -> None:
-        self._copy_in(
-            session,
-            "invoices (dataset_id, invoice_id, claim_id, transaction_value)",
-            strict_relation(received, INVOICES, layout),
-            prefix=f"CAST({int(dataset_id)} AS BIGINT) AS dataset_id, ",
-        )
+        self._begin_upload(session)
+        relation = strict_relation(received, INVOICES, layout)
+        prefix = f"CAST({int(dataset_id)} AS BIGINT) AS dataset_id, "
+        columns = "(dataset_id, invoice_id, claim_id, transaction_value)"
+        if not self._partitioned:
+            self._copy_in(session, f"invoices {columns}", relation, prefix=prefix)
+            return
+        # Loaded and indexed before it is attached, so in parallel with other uploads.
+        partition = self._new_partition(session, "invoices", dataset_id, attach=False)
+        self._copy_in(session, f"{partition} {columns}", relation, prefix=prefix)
+        self._index(session, "invoices", dataset_id, unique=False)
+        self._attach(session, "invoices", dataset_id)
+
+    def _before_reconcile(self, session: PostgresSession, run_id: int) -> None:  # type: ignore[override]
+        self._begin_upload(session)
+        if self._partitioned:
+            for table in ("results", "orphans"):
+                self._new_partition(session, table, run_id, attach=True)
+
+    def _duplicate_keys(self, session: PostgresSession, kind: FileKind, key: int) -> int:  # type: ignore[override]
+        if not self._partitioned:
+            return super()._duplicate_keys(session, kind, key)
+        # A repeated key makes the build fail with a unique violation: a data error.
+        self._index(session, "invoices" if kind is FileKind.INVOICES else "results", key, unique=True)
+        return 0
+
+    def _run_written(self, session: PostgresSession, run_id: int) -> None:  # type: ignore[override]
+        if self._partitioned:
+            if not self._has_index(session, _partition("results", run_id) + "_claim"):
+                # Claims from an earlier run were not checked again: index them here.
+                self._index(session, "results", run_id, unique=True)
+            for table in ("results", "orphans"):
+                self._index(session, table, run_id, unique=False)
+
+    @staticmethod
+    def _has_index(session: PostgresSession, name: str) -> bool:
+        return session.execute("SELECT to_regclass($name) IS NOT NULL", {"name": name}).fetchone()[0]
 
     def _claims_relation(
         self, session: PostgresSession, received: ReceivedFile, layout: HeaderLayout
@@ -173,8 +318,35 @@ class PostgresStore(SqlStore):
             ) ON COMMIT DROP
             """
         )
+        self._begin_upload(session)
         self._copy_in(session, "claims_upload", strict_relation(received, CLAIMS, layout))
+        # A temporary table has no statistics until analysed; without them the planner
+        # guesses its size and may hash the claims instead of the invoices' aggregate.
+        session.execute("ANALYZE claims_upload")
         return "claims_upload"
+
+    def delete_run(self, run_id: int) -> None:
+        if not self._partitioned:
+            super().delete_run(run_id)
+            return
+        with self._session() as cur, cur.transaction():
+            # Waits for running uploads, so that dropping partitions (which locks their
+            # parents exclusively, briefly) never queues readers behind an upload.
+            cur.execute("SELECT pg_advisory_xact_lock($key)", {"key": _UPLOAD_LOCK})
+            _, claims_ds, invoices_ds, *_ = self._require_run(cur, run_id)
+            for table in ("results", "orphans"):
+                cur.execute(f"DROP TABLE IF EXISTS {_partition(table, run_id)}")
+            cur.execute("DELETE FROM runs WHERE run_id = $run_id", {"run_id": run_id})
+            for kind, dataset_id in (("claims", claims_ds), ("invoices", invoices_ds)):
+                still_used = cur.execute(
+                    f"SELECT count(*) FROM runs WHERE {kind}_dataset_id = $id",
+                    {"id": dataset_id},
+                ).fetchone()[0]
+                if still_used:
+                    continue
+                if kind == "invoices":
+                    cur.execute(f"DROP TABLE IF EXISTS {_partition('invoices', dataset_id)}")
+                cur.execute("DELETE FROM datasets WHERE dataset_id = $id", {"id": dataset_id})
 
     def _stream(self, sql: str, params: dict[str, object]) -> BatchStream:
         with self._pool.connection() as conn:
