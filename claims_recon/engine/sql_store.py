@@ -119,7 +119,7 @@ class SqlStore(ABC):
         """A relation of the typed claims, NULL where a value is bad, for ``rules``."""
 
     def _duplicate_keys(self, cur: Session, kind: FileKind, key: int) -> int:
-        """Rows repeating an earlier row's key: invoices of dataset ``key``, claims of run ``key``."""
+        """Rows repeating a key: invoices of dataset ``key``, or claims of run ``key``."""
         if kind is FileKind.INVOICES:
             sql, params = rules.DUPLICATE_INVOICES, {"invoices_dataset_id": key}
         else:
@@ -128,9 +128,11 @@ class SqlStore(ABC):
 
     def _before_reconcile(self, cur: Session, run_id: int) -> None:
         """Called once the run's number is drawn, before its results are written."""
+        return None
 
     def _run_written(self, cur: Session, run_id: int) -> None:
         """Called after every row of the run is written, before the transaction commits."""
+        return None
 
     @abstractmethod
     def _stream(self, sql: str, params: dict[str, object]) -> BatchStream:
