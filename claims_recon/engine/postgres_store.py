@@ -44,13 +44,15 @@ _MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(7246510)"
 _PARTITION_KEYS = {"invoices": "dataset_id", "results": "run_id", "orphans": "run_id"}
 # (name suffix, columns and predicate, unique). A unique index is built when the upload
 # checks its keys: building it is the duplicate check, cheaper than counting distinct
-# strings. A run's claims of one status are indexed by claim_id, one partial index per
-# status: four small builds over presorted keys cost far less than one (status, claim_id).
+# strings. A run's claims of one status are indexed by seq, one partial index per status:
+# four small builds over presorted keys cost far less than one (status, seq).
 _PARTITION_INDEXES: dict[str, tuple[tuple[str, str, bool], ...]] = {
     "invoices": (("invoice", "(invoice_id)", True), ("claim", "(claim_id)", False)),
     "results": (
         ("claim", "(claim_id)", True),
-        *((status.lower(), f"(claim_id) WHERE status = '{status}'", False) for status in Status),
+        # Pages in the default order are ranges of seq, in a status or not.
+        ("seq", "(seq)", False),
+        *((status.lower(), f"(seq) WHERE status = '{status}'", False) for status in Status),
         ("variance", "(variance)", False),
         ("patient", "(patient_id)", False),
     ),
@@ -195,15 +197,6 @@ class PostgresStore(SqlStore):
                 f"{settings.connect_timeout:g} s; is it running and reachable?"
             ) from None
         self._migrate(EXTRA_MIGRATIONS, lock_sql=_MIGRATION_LOCK)
-        with self._session() as session:
-            # A database still at an older version (in tests, the previous release) keeps
-            # the plain tables and the path that loads them.
-            self._partitioned = bool(
-                session.execute(
-                    "SELECT count(*) FROM pg_class WHERE oid = to_regclass('results') "
-                    "AND relkind = 'p'"
-                ).fetchone()[0]
-            )
 
     @contextmanager
     def _session(self) -> Iterator[PostgresSession]:
@@ -276,11 +269,6 @@ class PostgresStore(SqlStore):
     ) -> None:
         self._begin_upload(session)
         relation = strict_relation(received, INVOICES, layout)
-        prefix = f"CAST({int(dataset_id)} AS BIGINT) AS dataset_id, "
-        columns = "(dataset_id, invoice_id, claim_id, transaction_value)"
-        if not self._partitioned:
-            self._copy_in(session, f"invoices {columns}", relation, prefix=prefix)
-            return
         # Loaded and indexed before it is attached, so in parallel with other uploads. The
         # partition's default fills dataset_id, so COPY need not carry it on every row.
         partition = self._new_partition(session, "invoices", dataset_id, attach=False)
@@ -293,27 +281,23 @@ class PostgresStore(SqlStore):
 
     def _before_reconcile(self, session: PostgresSession, run_id: int) -> None:  # type: ignore[override]
         self._begin_upload(session)
-        if self._partitioned:
-            for table in ("results", "orphans"):
-                self._new_partition(session, table, run_id, attach=True)
+        for table in ("results", "orphans"):
+            self._new_partition(session, table, run_id, attach=True)
 
     def _duplicate_keys(  # type: ignore[override]
         self, session: PostgresSession, kind: FileKind, key: int
     ) -> int:
-        if not self._partitioned:
-            return super()._duplicate_keys(session, kind, key)
         # A repeated key makes the build fail with a unique violation: a data error.
         table = "invoices" if kind is FileKind.INVOICES else "results"
         self._index(session, table, key, unique=True)
         return 0
 
     def _run_written(self, session: PostgresSession, run_id: int) -> None:  # type: ignore[override]
-        if self._partitioned:
-            if not self._has_index(session, _partition("results", run_id) + "_claim"):
-                # Claims from an earlier run were not checked again: index them here.
-                self._index(session, "results", run_id, unique=True)
-            for table in ("results", "orphans"):
-                self._index(session, table, run_id, unique=False)
+        if not self._has_index(session, _partition("results", run_id) + "_claim"):
+            # Claims from an earlier run were not checked again: index them here.
+            self._index(session, "results", run_id, unique=True)
+        for table in ("results", "orphans"):
+            self._index(session, table, run_id, unique=False)
 
     @staticmethod
     def _has_index(session: PostgresSession, name: str) -> bool:
@@ -339,9 +323,7 @@ class PostgresStore(SqlStore):
         return "claims_upload"
 
     def delete_run(self, run_id: int) -> None:
-        if not self._partitioned:
-            super().delete_run(run_id)
-            return
+        self._orders.forget_run(run_id)
         with self._session() as cur, cur.transaction():
             # Waits for running uploads, so that dropping partitions (which locks their
             # parents exclusively, briefly) never queues readers behind an upload.

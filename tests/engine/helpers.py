@@ -7,6 +7,7 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
+from claims_recon.engine import schema
 from claims_recon.ingest.columns import FileKind
 from claims_recon.ingest.receiver import ReceivedFile, receive_stream
 
@@ -28,3 +29,33 @@ def received(
         limit=1 << 30,
         spool_dir=spool,
     )
+
+
+def as_written_by_version(store, version: int) -> None:
+    """Turn a current database into one as release ``version`` wrote it, data included, by
+    undoing exactly what the later migrations added (their tables, columns and layout)."""
+    from claims_recon.engine.postgres_store import EXTRA_MIGRATIONS, PostgresStore
+
+    postgres = isinstance(store, PostgresStore)
+    with store._session() as session, session.transaction():
+        for later in range(schema.SCHEMA_VERSION, version, -1):
+            if later == 3:
+                if postgres:  # version 3 partitioned the big tables
+                    for table in ("results", "orphans", "invoices"):
+                        session.execute(
+                            f"CREATE TABLE {table}_plain "
+                            f"(LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+                        )
+                        session.execute(f"INSERT INTO {table}_plain SELECT * FROM {table}")
+                        session.execute(f"DROP TABLE {table}")
+                        session.execute(f"ALTER TABLE {table}_plain RENAME TO {table}")
+                session.execute("ALTER TABLE results DROP COLUMN seq")
+                if postgres:
+                    for statement in EXTRA_MIGRATIONS[1]:
+                        session.execute(statement)
+            elif later == 2:
+                session.execute("DROP TABLE audit_events")
+                session.execute("DROP SEQUENCE audit_ids")
+            else:
+                raise AssertionError(f"no way back from version {later}")
+        session.execute("DELETE FROM schema_version WHERE version > $v", {"v": version})

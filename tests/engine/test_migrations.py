@@ -14,6 +14,7 @@ from claims_recon.api.app import create_app
 from claims_recon.domain.query import Page, ResultQuery, Sort
 from claims_recon.engine import open_store, schema
 from tests.conftest import csv_text, upload
+from tests.engine.helpers import as_written_by_version
 
 # Claims deliberately out of claim_id order, so the upgrade must number them itself.
 CLAIMS = csv_text(
@@ -32,23 +33,6 @@ INVOICES = csv_text(
     i3,c9,1.00
     """
 )
-# What each migration added, undone newest first.
-_REMOVE_FROM = {
-    3: ("ALTER TABLE results DROP COLUMN seq",),
-    2: ("DROP TABLE audit_events", "DROP SEQUENCE audit_ids"),
-}
-
-
-def _as_written_by_version(store, version: int) -> None:
-    with store._session() as session, session.transaction():
-        for later in range(schema.SCHEMA_VERSION, version, -1):
-            for statement in _REMOVE_FROM[later]:
-                session.execute(statement)
-        session.execute("DELETE FROM schema_version WHERE version > $v", {"v": version})
-
-
-def test_every_earlier_version_has_a_way_back_in_this_test():
-    assert set(_REMOVE_FROM) == set(range(2, schema.SCHEMA_VERSION + 1))
 
 
 @pytest.mark.parametrize("version", [1, 2])
@@ -57,7 +41,7 @@ def test_an_earlier_database_is_upgraded_in_place_and_keeps_its_runs(settings, v
         assert upload(client, CLAIMS, INVOICES).status_code == 201
         assert upload(client, CLAIMS, INVOICES, tolerance_amount="5.00").status_code == 201
         before = [client.get(f"/api/runs/{run}/reconciliation").json() for run in (1, 2)]
-        _as_written_by_version(client.app.state.store, version)
+        as_written_by_version(client.app.state.store, version)
 
     store = open_store(settings)
     try:

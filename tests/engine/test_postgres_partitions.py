@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from claims_recon.api.app import create_app
 from claims_recon.config import Settings
 from claims_recon.sampledata import generate
+from tests.engine.helpers import as_written_by_version
 
 VIEWS = [
     "/api/runs",
@@ -49,18 +50,15 @@ def pg_settings(postgres_schema_url, tmp_path) -> Settings:
     return Settings(database_url=postgres_schema_url, upload_dir=tmp_path / "u", pool_size=2)
 
 
-def test_a_version_2_database_is_partitioned_in_place_and_keeps_its_runs(
-    pg_settings, tmp_path, monkeypatch
-):
+def test_a_version_2_database_is_partitioned_in_place_and_keeps_its_runs(pg_settings, tmp_path):
     generate(tmp_path / "a", claims=300, orphans=4, seed=5)
     generate(tmp_path / "b", claims=200, orphans=2, seed=6)
-    monkeypatch.setattr("claims_recon.engine.sql_store.SCHEMA_VERSION", 2)
     with TestClient(create_app(pg_settings)) as old:
         assert _post(old, tmp_path / "a").status_code == 201
         assert _post(old, tmp_path / "b", names=("claims",)).status_code == 201
         before = _views(old, (1, 2))
+        as_written_by_version(old.app.state.store, 2)
     assert _tables(pg_settings.database_url)["results"] == "r"
-    monkeypatch.undo()
 
     with TestClient(create_app(pg_settings)) as new:
         assert _views(new, (1, 2)) == before
