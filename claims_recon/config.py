@@ -81,7 +81,9 @@ class Settings(BaseSettings):
     )
     threads: Annotated[int | None, Field(gt=0)] = None
     memory_limit: str | None = Field(
-        default=None, description="DuckDB memory limit, e.g. '2GB'. Default: DuckDB's own."
+        default="2GB",
+        description="DuckDB's memory limit, e.g. '2GB' (larger sorts spill to disk); empty "
+        "for DuckDB's own default of 80% of the machine's memory.",
     )
 
     @field_validator("cors_origins")
