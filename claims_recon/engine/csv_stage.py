@@ -267,13 +267,15 @@ def _structure_problems(
 def _rejected_lines(
     con: duckdb.DuckDBPyConnection, received: ReceivedFile, rejects: str, cap: int
 ) -> tuple[list[Problem], int]:
-    # DuckDB reports one reject row per missing field; a person wants one per line.
+    # DuckDB reports one reject row per missing field; a person wants one per line. A
+    # fault of the whole line (one too long) has no column: it must not drop out of arg_min.
     total = con.execute(f"SELECT count(DISTINCT line) FROM {rejects}").fetchone()[0]
     if not total:
         return [], 0
     rows = con.execute(
         f"""
-        SELECT line, arg_min(error_type, column_idx), arg_min(left(csv_line, 200), column_idx)
+        SELECT line, arg_min(error_type, coalesce(column_idx, -1)),
+               arg_min(left(csv_line, 200), coalesce(column_idx, -1))
         FROM {rejects} GROUP BY line ORDER BY line LIMIT {cap}
         """
     ).fetchall()

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import duckdb
+import numpy as np
 import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -277,6 +278,7 @@ class PostgresStore(SqlStore):
         )
         self._copy_in(session, f"{partition} (invoice_id, claim_id, transaction_value)", relation)
         self._index(session, "invoices", dataset_id, unique=False)
+        session.execute(f"ANALYZE {partition}")
         self._attach(session, "invoices", dataset_id)
 
     def _before_reconcile(self, session: PostgresSession, run_id: int) -> None:  # type: ignore[override]
@@ -298,6 +300,9 @@ class PostgresStore(SqlStore):
             self._index(session, "results", run_id, unique=True)
         for table in ("results", "orphans"):
             self._index(session, table, run_id, unique=False)
+            # Statistics now, not when autovacuum gets round to it: without them the
+            # planner guesses the new partition's size and may pick slow plans for reads.
+            session.execute(f"ANALYZE {_partition(table, run_id)}")
 
     @staticmethod
     def _has_index(session: PostgresSession, name: str) -> bool:
@@ -342,6 +347,15 @@ class PostgresStore(SqlStore):
                 if kind == "invoices":
                     cur.execute(f"DROP TABLE IF EXISTS {_partition('invoices', dataset_id)}")
                 cur.execute("DELETE FROM datasets WHERE dataset_id = $id", {"id": dataset_id})
+
+    def _seqs_in_order(  # type: ignore[override]
+        self, cur: PostgresSession, where: str, order: str, params: dict[str, object]
+    ) -> np.ndarray:
+        # One array value, parsed by psycopg's C loader: COPY would hand over a row at a time.
+        found = cur.execute(
+            f"SELECT array_agg(seq ORDER BY {order}) FROM results WHERE {where}", params
+        ).fetchone()[0]
+        return np.array(found or [], dtype=np.int32)
 
     def _stream(self, sql: str, params: dict[str, object]) -> BatchStream:
         with self._pool.connection() as conn:

@@ -134,6 +134,14 @@ class SqlStore(ABC):
         """Called after every row of the run is written, before the transaction commits."""
         return None
 
+    def _seqs_in_order(
+        self, cur: Session, where: str, order: str, params: dict[str, object]
+    ) -> np.ndarray:
+        """The seq of every result row matching ``where``, sorted by ``order``."""
+        stream = self._stream(f"SELECT seq FROM results WHERE {where} ORDER BY {order}", params)
+        parts = [batch.column(0).to_numpy() for batch in stream.batches]
+        return np.concatenate(parts).astype(np.int32) if parts else np.empty(0, np.int32)
+
     @abstractmethod
     def _stream(self, sql: str, params: dict[str, object]) -> BatchStream:
         """Every row of a query as Arrow batches of bounded size."""
@@ -323,10 +331,11 @@ class SqlStore(ABC):
             {"run_id": run_id, "invoices_dataset_id": params["invoices_dataset_id"]},
         )
         summary = _compute_summary(cur, run_id)
+        reconcile_ms = _ms(started)
         timings = Timings(
             receive_ms=receive_ms,
-            reconcile_ms=_ms(started),
-            total_ms=round(receive_ms + _ms(started), 1),
+            reconcile_ms=reconcile_ms,
+            total_ms=round(receive_ms + reconcile_ms, 1),
         )
         cur.execute(
             """
@@ -544,12 +553,8 @@ class SqlStore(ABC):
         if order is None:
             params: dict[str, object] = {"run_id": run_id}
             where = rules.result_where(filt, params)
-            stream = self._stream(
-                f"SELECT seq FROM results WHERE {where} ORDER BY {rules.result_order(sort)}",
-                params,
-            )
-            parts = [batch.column(0).to_numpy() for batch in stream.batches]
-            order = np.concatenate(parts).astype(np.int32) if parts else np.empty(0, np.int32)
+            with self._session() as cur:
+                order = self._seqs_in_order(cur, where, rules.result_order(sort), params)
             self._orders.put(run_id, view, order)
             self._orders.put_count(run_id, filt, len(order))
         return order
