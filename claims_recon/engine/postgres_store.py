@@ -25,6 +25,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from claims_recon.config import Settings
 from claims_recon.domain.status import Status
+from claims_recon.engine import rules
 from claims_recon.engine.base import EXPORT_BATCH_ROWS, BatchStream
 from claims_recon.engine.csv_stage import CheckOutcome, check_csv, strict_relation
 from claims_recon.engine.session import Result
@@ -176,6 +177,12 @@ class PostgresSession:
 
 class PostgresStore(SqlStore):
     data_errors = (duckdb.Error, psycopg.DataError, psycopg.IntegrityError)
+    # An array comparison is what PostgreSQL turns into lookups in the partition's seq index.
+    _rows_by_seq_sql = (
+        f"SELECT seq, {rules.RESULT_SELECT} FROM results "
+        "WHERE run_id = $run_id AND seq = ANY(CAST($seqs AS INTEGER[])) "
+        "AND seq BETWEEN $low AND $high"
+    )
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)

@@ -559,17 +559,21 @@ class SqlStore(ABC):
             self._orders.put_count(run_id, filt, len(order))
         return order
 
-    @staticmethod
-    def _rows_by_seq(cur: Session, run_id: int, seqs: np.ndarray) -> list[tuple[Any, ...]]:
+    #: How a store picks a page's rows by their seq numbers (``$seqs``, an integer list).
+    #: A join with the wanted numbers (rather than IN) lets DuckDB fetch the other columns
+    #: for those rows only.
+    _rows_by_seq_sql = (
+        f"SELECT seq, {rules.RESULT_SELECT} FROM results "
+        "JOIN (SELECT unnest(CAST($seqs AS INTEGER[])) AS wanted) w ON w.wanted = seq "
+        "WHERE run_id = $run_id AND seq BETWEEN $low AND $high"
+    )
+
+    def _rows_by_seq(self, cur: Session, run_id: int, seqs: np.ndarray) -> list[tuple[Any, ...]]:
         """The rows with these seq numbers, in the order given."""
         if not len(seqs):
             return []
-        # A join with the wanted numbers (rather than IN) lets the engine fetch the other
-        # columns for those rows only.
         found = cur.execute(
-            f"SELECT seq, {rules.RESULT_SELECT} FROM results "
-            "JOIN (SELECT unnest(CAST($seqs AS INTEGER[])) AS wanted) w ON w.wanted = seq "
-            "WHERE run_id = $run_id AND seq BETWEEN $low AND $high",
+            self._rows_by_seq_sql,
             {
                 "run_id": run_id,
                 "low": int(seqs.min()),
