@@ -42,6 +42,10 @@ class DuckDBSession:
 
 class DuckDBStore(SqlStore):
     data_errors = (duckdb.Error,)
+    # Runs are written in seq order (and the v3 migration rebuilt older ones in it), and
+    # DuckDB keeps insertion order for scans without ORDER BY (preserve_insertion_order,
+    # on by default and never turned off here).
+    _scans_in_seq_order = True
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)

@@ -87,6 +87,9 @@ class SqlStore(ABC):
 
     #: Exceptions that mean "the uploaded data broke a rule" while loading optimistically.
     data_errors: tuple[type[BaseException], ...] = ()
+    #: True when a plain scan of a run's results returns them in seq order, so that an
+    #: export in the default order streams without sorting (and holding) every row.
+    _scans_in_seq_order = False
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -633,11 +636,10 @@ class SqlStore(ABC):
         where = rules.result_where(filt, params)
         with self._session() as cur:
             self._require_run(cur, run_id)
-        return self._stream(
-            f"SELECT {rules.RESULT_SELECT} FROM results WHERE {where} "
-            f"ORDER BY {rules.result_order(sort)}",
-            params,
-        )
+        sql = f"SELECT {rules.RESULT_SELECT} FROM results WHERE {where}"
+        if sort != Sort() or not self._scans_in_seq_order:
+            sql += f" ORDER BY {rules.result_order(sort)}"
+        return self._stream(sql, params)
 
     def export_orphans(self, run_id: int) -> BatchStream:
         with self._session() as cur:
