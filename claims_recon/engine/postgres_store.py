@@ -334,26 +334,17 @@ class PostgresStore(SqlStore):
         session.execute("ANALYZE claims_upload")
         return "claims_upload"
 
-    def delete_run(self, run_id: int) -> None:
-        self._orders.forget_run(run_id)
-        with self._session() as cur, cur.transaction():
-            # Waits for running uploads, so that dropping partitions (which locks their
-            # parents exclusively, briefly) never queues readers behind an upload.
-            cur.execute("SELECT pg_advisory_xact_lock($key)", {"key": _UPLOAD_LOCK})
-            _, claims_ds, invoices_ds, *_ = self._require_run(cur, run_id)
-            for table in ("results", "orphans"):
-                cur.execute(f"DROP TABLE IF EXISTS {_partition(table, run_id)}")
-            cur.execute("DELETE FROM runs WHERE run_id = $run_id", {"run_id": run_id})
-            for kind, dataset_id in (("claims", claims_ds), ("invoices", invoices_ds)):
-                still_used = cur.execute(
-                    f"SELECT count(*) FROM runs WHERE {kind}_dataset_id = $id",
-                    {"id": dataset_id},
-                ).fetchone()[0]
-                if still_used:
-                    continue
-                if kind == "invoices":
-                    cur.execute(f"DROP TABLE IF EXISTS {_partition('invoices', dataset_id)}")
-                cur.execute("DELETE FROM datasets WHERE dataset_id = $id", {"id": dataset_id})
+    def _before_delete(self, cur: PostgresSession) -> None:  # type: ignore[override]
+        # Waits for running uploads, so that dropping partitions (which locks their
+        # parents exclusively, briefly) never queues readers behind an upload.
+        cur.execute("SELECT pg_advisory_xact_lock($key)", {"key": _UPLOAD_LOCK})
+
+    def _erase_run_rows(self, cur: PostgresSession, run_id: int) -> None:  # type: ignore[override]
+        for table in ("results", "orphans"):
+            cur.execute(f"DROP TABLE IF EXISTS {_partition(table, run_id)}")
+
+    def _erase_invoices(self, cur: PostgresSession, dataset_id: int) -> None:  # type: ignore[override]
+        cur.execute(f"DROP TABLE IF EXISTS {_partition('invoices', dataset_id)}")
 
     def _seqs_in_order(  # type: ignore[override]
         self, cur: PostgresSession, where: str, order: str, params: dict[str, object]

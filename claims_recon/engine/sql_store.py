@@ -407,11 +407,10 @@ class SqlStore(ABC):
     def delete_run(self, run_id: int) -> None:
         self._orders.forget_run(run_id)
         with self._write_guard(), self._session() as cur, cur.transaction():
+            self._before_delete(cur)
             _, claims_ds, invoices_ds, *_ = self._require_run(cur, run_id)
-            params = {"run_id": run_id}
-            cur.execute("DELETE FROM results WHERE run_id = $run_id", params)
-            cur.execute("DELETE FROM orphans WHERE run_id = $run_id", params)
-            cur.execute("DELETE FROM runs WHERE run_id = $run_id", params)
+            self._erase_run_rows(cur, run_id)
+            cur.execute("DELETE FROM runs WHERE run_id = $run_id", {"run_id": run_id})
             for kind, dataset_id in (("claims", claims_ds), ("invoices", invoices_ds)):
                 still_used = cur.execute(
                     f"SELECT count(*) FROM runs WHERE {kind}_dataset_id = $id",
@@ -420,8 +419,19 @@ class SqlStore(ABC):
                 if still_used:
                     continue
                 if kind == "invoices":
-                    cur.execute("DELETE FROM invoices WHERE dataset_id = $id", {"id": dataset_id})
+                    self._erase_invoices(cur, dataset_id)
                 cur.execute("DELETE FROM datasets WHERE dataset_id = $id", {"id": dataset_id})
+
+    def _before_delete(self, cur: Session) -> None:
+        """Called first in a deletion's transaction."""
+        return None
+
+    def _erase_run_rows(self, cur: Session, run_id: int) -> None:
+        cur.execute("DELETE FROM results WHERE run_id = $run_id", {"run_id": run_id})
+        cur.execute("DELETE FROM orphans WHERE run_id = $run_id", {"run_id": run_id})
+
+    def _erase_invoices(self, cur: Session, dataset_id: int) -> None:
+        cur.execute("DELETE FROM invoices WHERE dataset_id = $id", {"id": dataset_id})
 
     # -- audit and retention -----------------------------------------------------------
 
