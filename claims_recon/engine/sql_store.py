@@ -547,7 +547,7 @@ class SqlStore(ABC):
                     ).fetchall()
                     seqs = np.array([row[0] for row in found], dtype=np.int32)
                 else:
-                    order = self._ordering(run_id, filt, sort)
+                    order = self._ordering(cur, run_id, filt, sort)
                     total = len(order)
                     seqs = order[page.skip : page.skip + page.limit]
                 rows = self._rows_by_seq(cur, run_id, seqs)
@@ -559,15 +559,15 @@ class SqlStore(ABC):
             limit=page.limit,
         )
 
-    def _ordering(self, run_id: int, filt: ResultFilter, sort: Sort) -> np.ndarray:
+    def _ordering(self, cur: Session, run_id: int, filt: ResultFilter, sort: Sort) -> np.ndarray:
         """The seq of every row of a view, in the view's order (remembered)."""
         view = (filt, sort)
         order = self._orders.get(run_id, view)
         if order is None:
             params: dict[str, object] = {"run_id": run_id}
             where = rules.result_where(filt, params)
-            with self._session() as cur:
-                order = self._seqs_in_order(cur, where, rules.result_order(sort), params)
+            # On the caller's session: a pool of one connection must not wait for itself.
+            order = self._seqs_in_order(cur, where, rules.result_order(sort), params)
             self._orders.put(run_id, view, order)
             self._orders.put_count(run_id, filt, len(order))
         return order

@@ -128,3 +128,21 @@ def receive(kind, path, spool):
 
     with path.open("rb") as handle:
         return receive_stream(kind, path.name, handle, limit=1 << 31, spool_dir=spool)
+
+
+def test_deep_pages_work_with_a_pool_of_one_connection(settings, tmp_path):
+    # Regression: building an ordering once took a second connection from the pool while
+    # the page's own was held, so a pool of one waited for itself.
+    claims, invoices = _rows()
+    store = open_store(settings.model_copy(update={"pool_size": 1, "connect_timeout": 5}))
+    try:
+        store.create_run(
+            received(FileKind.CLAIMS, CLAIMS_HEADER, claims, tmp_path),
+            received(FileKind.INVOICES, INVOICES_HEADER, invoices, tmp_path),
+            Tolerance(amount=Decimal("0"), percent=Decimal("0")),
+            max_problems=10,
+        )
+        deep = ResultQuery(sort=Sort("variance"), page=Page(DIRECT_PAGE_ROWS + 1, 10))
+        assert len(store.results(1, deep).data) == 10
+    finally:
+        store.close()
