@@ -126,9 +126,14 @@ class AccessControl:
 
         async def renewing_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).append(
-                    "set-cookie", session_cookie(renewed, self.sessions.idle_seconds, scope)
-                )
+                headers = MutableHeaders(scope=message)
+                # A response that sets the session itself (signing out clears it) wins:
+                # renewing it there would keep the session alive.
+                own = [v for v in headers.getlist("set-cookie") if v.startswith(SESSION_COOKIE)]
+                if not own:
+                    headers.append(
+                        "set-cookie", session_cookie(renewed, self.sessions.idle_seconds, scope)
+                    )
             await send(message)
 
         await self.app(scope, receive, renewing_send)

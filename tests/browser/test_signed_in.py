@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from claims_recon.access import SESSION_COOKIE, Sessions, token_hash
-from tests.browser.conftest import DESKTOP
+from tests.browser.conftest import DESKTOP, screenshot
 from tests.browser.helpers import upload_through_page, write_seed
 from tests.browser.server import Server, running_server
 
@@ -47,3 +47,34 @@ def test_upload_and_delete_work_in_a_signed_in_session(
         expect(page.locator(f'#runs-table tr[data-run="{run_id}"]')).to_have_count(0)
     finally:
         context.close()
+
+
+def test_sign_in_through_the_form_see_the_audit_trail_and_sign_out(
+    expect, secured_server: Server, page, tmp_path
+):
+    page.goto(f"{secured_server.base}/runs")
+    page.wait_for_url("**/login?next=/runs")
+    screenshot(page, "login")
+
+    page.get_by_label("API token").fill("crt_not-a-token")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "That token is not valid. Check it and try again."
+    )
+
+    page.get_by_label("API token").fill(TOKEN)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/runs")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Runs")
+
+    page.get_by_role("link", name="Audit").click()
+    page.wait_for_url("**/audit")
+    rows = page.locator("#audit-table tbody tr")
+    expect(rows.first).to_contain_text("tester")  # the newest event names who signed in
+    expect(page.locator("#audit-table")).to_contain_text("sign in failed")
+    screenshot(page, "audit")
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/login**")
+    page.goto(f"{secured_server.base}/runs")
+    page.wait_for_url("**/login?next=/runs")  # the session is gone
