@@ -7,7 +7,6 @@ same use case for a browser without scripts.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,13 +14,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from claims_recon.api.deps import ActorDep, SettingsDep, StoreDep
-from claims_recon.api.multipart import read_upload
+from claims_recon.api.upload_flow import receive_and_reconcile
 from claims_recon.config import Settings
 from claims_recon.domain.models import ProblemPublic
 from claims_recon.domain.query import Page
 from claims_recon.engine.base import Store
 from claims_recon.errors import ReconError
-from claims_recon.services import runs
 from claims_recon.web.html_route import HTMLRoute
 from claims_recon.web.origin import CrossSiteRequest, is_same_origin
 from claims_recon.web.templating import render
@@ -43,25 +41,9 @@ async def upload_form(
     if not is_same_origin(request):
         refused = CrossSiteRequest("uploads are only accepted from this site's own pages")
         return await run_in_threadpool(_rejected, request, store, settings, refused)
-    started = time.perf_counter()
-    form = None
     try:
-        form = await read_upload(
-            request, limit=settings.max_upload_bytes, spool_dir=settings.resolved_upload_dir()
-        )
-        tolerance = runs.parse_tolerance(form.fields, settings)
-        result = await run_in_threadpool(
-            runs.reconcile_upload,
-            store,
-            form.files,
-            tolerance,
-            settings,
-            receive_ms=round((time.perf_counter() - started) * 1000, 1),
-            actor=actor,
-        )
+        result = await receive_and_reconcile(request, store, settings, actor)
     except ReconError as exc:
-        if form is not None:
-            form.discard()
         return await run_in_threadpool(_rejected, request, store, settings, exc)
     return RedirectResponse(f"/runs/{result.run_id}", status_code=303)
 

@@ -131,3 +131,15 @@ def test_the_run_records_how_long_each_step_took(client):
     assert set(timings) == {"receive_ms", "reconcile_ms", "total_ms"}
     assert timings["reconcile_ms"] > 0
     assert abs(timings["total_ms"] - timings["receive_ms"] - timings["reconcile_ms"]) < 0.15
+
+
+def test_the_web_upload_form_keeps_the_row_limit_too(tmp_path):
+    # Regression: the page's upload once read the body without the row limit the API had.
+    settings = Settings(database_url=str(tmp_path / "s.duckdb"), max_rows=3)
+    with TestClient(create_app(settings)) as client:
+        claims = CLAIMS_HEADER + "".join(f"c{n},p{n},2023-01-01,1.00\n" for n in range(4))
+        files = {"claims": ("c.csv", claims), "invoices": ("i.csv", SEED_INVOICES)}
+        page = client.post("/upload", files=files, follow_redirects=False)
+        assert page.status_code == 422
+        assert "at most 3 rows" in page.text
+        assert client.get("/api/runs").json()["count"] == 0

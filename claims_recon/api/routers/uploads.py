@@ -1,16 +1,12 @@
 from __future__ import annotations
 
-import time
-
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 
 from claims_recon.api.deps import ActorDep, SettingsDep, StoreDep
 from claims_recon.api.json import ExactJSONResponse
-from claims_recon.api.multipart import read_upload
 from claims_recon.api.responses import ERRORS
+from claims_recon.api.upload_flow import receive_and_reconcile
 from claims_recon.domain.models import UploadResult
-from claims_recon.services import runs
 
 router = APIRouter(prefix="/api", tags=["upload"])
 
@@ -55,28 +51,7 @@ _FORM_SCHEMA = {
 async def _upload(
     request: Request, settings: SettingsDep, store: StoreDep, actor: ActorDep
 ) -> ExactJSONResponse:
-    started = time.perf_counter()
-    form = await read_upload(
-        request,
-        limit=settings.max_upload_bytes,
-        spool_dir=settings.resolved_upload_dir(),
-        max_rows=settings.max_rows,
-    )
-    receive_ms = round((time.perf_counter() - started) * 1000, 1)
-    try:
-        tolerance = runs.parse_tolerance(form.fields, settings)
-    except Exception:
-        form.discard()
-        raise
-    result = await run_in_threadpool(
-        runs.reconcile_upload,
-        store,
-        form.files,
-        tolerance,
-        settings,
-        receive_ms=receive_ms,
-        actor=actor,
-    )
+    result = await receive_and_reconcile(request, store, settings, actor)
     return ExactJSONResponse(result, status_code=201)
 
 
