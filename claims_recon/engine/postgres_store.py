@@ -238,8 +238,8 @@ class PostgresStore(SqlStore):
                     )
                     copy.write(buffer.getvalue())
 
-    def _begin_upload(self, session: PostgresSession) -> None:
-        """Once per upload transaction (repeating it is harmless)."""
+    def _begin_write(self, session: PostgresSession) -> None:  # type: ignore[override]
+        # Shared with other uploads, exclusive for a deletion; then this transaction's settings.
         session.execute("SELECT pg_advisory_xact_lock_shared($key)", {"key": _UPLOAD_LOCK})
         for statement in _UPLOAD_SETTINGS:
             session.execute(statement)
@@ -275,7 +275,6 @@ class PostgresStore(SqlStore):
         layout: HeaderLayout,
         dataset_id: int,
     ) -> None:
-        self._begin_upload(session)
         relation = strict_relation(received, INVOICES, layout)
         # Loaded and indexed before it is attached, so in parallel with other uploads. The
         # partition's default fills dataset_id, so COPY need not carry it on every row.
@@ -289,7 +288,6 @@ class PostgresStore(SqlStore):
         self._attach(session, "invoices", dataset_id)
 
     def _before_reconcile(self, session: PostgresSession, run_id: int) -> None:  # type: ignore[override]
-        self._begin_upload(session)
         for table in ("results", "orphans"):
             self._new_partition(session, table, run_id, attach=True)
 
@@ -327,7 +325,6 @@ class PostgresStore(SqlStore):
             ) ON COMMIT DROP
             """
         )
-        self._begin_upload(session)
         self._copy_in(session, "claims_upload", strict_relation(received, CLAIMS, layout))
         # A temporary table has no statistics until analysed; without them the planner
         # guesses its size and may hash the claims instead of the invoices' aggregate.

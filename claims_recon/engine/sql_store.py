@@ -129,6 +129,10 @@ class SqlStore(ABC):
             sql, params = rules.DUPLICATE_CLAIMS, {"run_id": key}
         return int(cur.execute(sql, params).fetchone()[0])
 
+    def _begin_write(self, cur: Session) -> None:
+        """Called first in the transaction that writes a run."""
+        return None
+
     def _before_reconcile(self, cur: Session, run_id: int) -> None:
         """Called once the run's number is drawn, before its results are written."""
         return None
@@ -201,6 +205,7 @@ class SqlStore(ABC):
                 previous = None if len(sent) == 2 else self._latest_run(cur, sent)
                 try:
                     with cur.transaction():
+                        self._begin_write(cur)
                         run_id = self._write_run(
                             cur, sent, layouts, warnings, previous, tolerance, receive_ms, started
                         )
