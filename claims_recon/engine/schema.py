@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Large tables carry no primary key or index: DuckDB prunes by zone maps, and runs are
 # appended in bulk, so each run's rows sit together. A run's claims live in its results
@@ -121,4 +121,6 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "DROP TABLE results",
         "ALTER TABLE results_v3 RENAME TO results",
     ),
+    # Version 4 makes PostgreSQL compare text keys byte by byte; DuckDB always has.
+    4: (),
 }

@@ -39,7 +39,10 @@ def as_written_by_version(store, version: int) -> None:
     postgres = isinstance(store, PostgresStore)
     with store._session() as session, session.transaction():
         for later in range(schema.SCHEMA_VERSION, version, -1):
-            if later == 3:
+            if later == 4:
+                if postgres:  # version 4 gave text keys byte order
+                    _collate_as_the_database(session)
+            elif later == 3:
                 if postgres:  # version 3 partitioned the big tables
                     for table in ("results", "orphans", "invoices"):
                         session.execute(
@@ -59,3 +62,27 @@ def as_written_by_version(store, version: int) -> None:
             else:
                 raise AssertionError(f"no way back from version {later}")
         session.execute("DELETE FROM schema_version WHERE version > $v", {"v": version})
+
+
+def _collate_as_the_database(session) -> None:
+    """Text keys back in the database's default collation, and each run numbered in that
+    order, as release 3 wrote them."""
+    from claims_recon.engine.postgres_store import _BYTE_ORDER_COLUMNS
+
+    for table, columns in _BYTE_ORDER_COLUMNS.items():
+        for column in columns:
+            session.execute(
+                f'ALTER TABLE {table} ALTER COLUMN {column} TYPE VARCHAR COLLATE "default"'
+            )
+    session.execute(
+        """
+        UPDATE results AS r SET seq = o.seq
+        FROM (
+            SELECT run_id, claim_id,
+                   CAST(row_number() OVER (PARTITION BY run_id ORDER BY claim_id) AS INTEGER)
+                   AS seq
+            FROM results
+        ) AS o
+        WHERE r.run_id = o.run_id AND r.claim_id = o.claim_id
+        """
+    )

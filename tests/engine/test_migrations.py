@@ -35,7 +35,7 @@ INVOICES = csv_text(
 )
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_an_earlier_database_is_upgraded_in_place_and_keeps_its_runs(settings, version):
     with TestClient(create_app(settings)) as client:
         assert upload(client, CLAIMS, INVOICES).status_code == 201
