@@ -248,20 +248,25 @@ def markdown(results: Json) -> str:
         "",
         *([results["note"], ""] if results.get("note") else []),
     ]
-    lines += _load_note(results.get("load_marks") or [])
+    lines += _load_note(results.get("load_marks") or [], int(machine.get("cores") or 1))
     for size_name, size in results["sizes"].items():
         lines += [*size_markdown(size_name, size), ""]
     return "\n".join(lines)
 
 
-def _load_note(marks: list[list[Any]]) -> list[str]:
+def _load_note(marks: list[list[Any]], cores: int) -> list[str]:
+    """The load average at each phase start counts the benchmark's own previous phase, which
+    keeps every core busy; only a load above that (cores + 1) means other work ran too."""
     if not marks:
         return []
     loads = [float(load) for _, load in marks]
-    note = f"1-minute load average at the phase starts: {min(loads):.2f} to {max(loads):.2f}"
-    busy = [label for label, load in marks if float(load) > 1.0]
+    note = (
+        f"1-minute load average at the phase starts: {min(loads):.2f} to {max(loads):.2f}; it "
+        f"includes the benchmark's own previous phase, which can keep all {cores} cores busy"
+    )
+    busy = [label for label, load in marks if float(load) > cores + 1]
     if busy:
-        note += f" (**busy machine**, over 1.0 at: {', '.join(busy)})"
+        note += f" (**other work on the machine**, over {cores + 1} at: {', '.join(busy)})"
     return [note + ".", ""]
 
 

@@ -68,6 +68,16 @@ _BYTE_ORDER_COLUMNS = {
     "invoices": ("invoice_id", "claim_id"),
     "orphans": ("invoice_id", "claim_id"),
 }
+# Numbers each run's results in the current claim_id order, where they are not already.
+RENUMBER_RESULTS = """
+UPDATE results AS r SET seq = o.seq
+FROM (
+    SELECT run_id, claim_id,
+           CAST(row_number() OVER (PARTITION BY run_id ORDER BY claim_id) AS INTEGER) AS seq
+    FROM results
+) AS o
+WHERE r.run_id = o.run_id AND r.claim_id = o.claim_id AND r.seq <> o.seq
+"""
 # Every upload holds this lock shared for its transaction; deleting a run holds it
 # exclusively, so a delete never waits for the parents' locks while an upload holds them.
 _UPLOAD_LOCK = 7246511
@@ -141,16 +151,7 @@ EXTRA_MIGRATIONS: dict[int, tuple[str, ...]] = {
             for table, columns in _BYTE_ORDER_COLUMNS.items()
             for column in columns
         ),
-        """
-        UPDATE results AS r SET seq = o.seq
-        FROM (
-            SELECT run_id, claim_id,
-                   CAST(row_number() OVER (PARTITION BY run_id ORDER BY claim_id) AS INTEGER)
-                   AS seq
-            FROM results
-        ) AS o
-        WHERE r.run_id = o.run_id AND r.claim_id = o.claim_id AND r.seq <> o.seq
-        """,
+        RENUMBER_RESULTS,
     ),
 }
 

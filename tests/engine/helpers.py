@@ -67,22 +67,11 @@ def as_written_by_version(store, version: int) -> None:
 def _collate_as_the_database(session) -> None:
     """Text keys back in the database's default collation, and each run numbered in that
     order, as release 3 wrote them."""
-    from claims_recon.engine.postgres_store import _BYTE_ORDER_COLUMNS
+    from claims_recon.engine.postgres_store import _BYTE_ORDER_COLUMNS, RENUMBER_RESULTS
 
     for table, columns in _BYTE_ORDER_COLUMNS.items():
         for column in columns:
             session.execute(
                 f'ALTER TABLE {table} ALTER COLUMN {column} TYPE VARCHAR COLLATE "default"'
             )
-    session.execute(
-        """
-        UPDATE results AS r SET seq = o.seq
-        FROM (
-            SELECT run_id, claim_id,
-                   CAST(row_number() OVER (PARTITION BY run_id ORDER BY claim_id) AS INTEGER)
-                   AS seq
-            FROM results
-        ) AS o
-        WHERE r.run_id = o.run_id AND r.claim_id = o.claim_id
-        """
-    )
+    session.execute(RENUMBER_RESULTS)
