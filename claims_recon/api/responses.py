@@ -40,6 +40,22 @@ _EXAMPLE = {
 }
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    # Answered by access control before any route, so every operation can answer them.
+    401: {
+        "model": ErrorEnvelope,
+        "description": "Tokens are configured and the request has no valid token or session.",
+        "headers": {
+            "WWW-Authenticate": {
+                "description": 'Always `Bearer realm="claims-recon"`.',
+                "schema": {"type": "string"},
+            }
+        },
+    },
+    403: {
+        "model": ErrorEnvelope,
+        "description": "A change from another site, a missing CSRF token, or a client on "
+        "another machine while authentication is off.",
+    },
     404: {"model": ErrorEnvelope, "description": "Unknown run or claim."},
     413: {"model": ErrorEnvelope, "description": "The upload is larger than the limit."},
     415: {"model": ErrorEnvelope, "description": "Not multipart/form-data."},
