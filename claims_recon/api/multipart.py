@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 
 from claims_recon.domain.problems import Problem
 from claims_recon.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
@@ -164,12 +165,14 @@ async def read_upload(
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()
-    except (InvalidRequest, PayloadTooLarge, ClientDisconnect):
-        collector.abort()
-        raise
-    except Exception as exc:  # a malformed body: python-multipart raises its own errors
+    except FormParserError as exc:  # a malformed body
         collector.abort()
         raise InvalidRequest(f"the multipart body could not be parsed ({exc})") from None
+    except BaseException:
+        # Anything else (a full disk, say) is the server's failure, not a bad request: it
+        # ends as the generic 500, and its text, which may quote the body, is not sent.
+        collector.abort()
+        raise
     if collector._open:
         collector.abort()
         raise InvalidRequest("the multipart body ended in the middle of a file")

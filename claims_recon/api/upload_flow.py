@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from starlette.concurrency import run_in_threadpool
@@ -12,6 +13,8 @@ from claims_recon.config import Settings
 from claims_recon.domain.models import UploadResult
 from claims_recon.engine.base import Store
 from claims_recon.services import runs
+
+log = logging.getLogger("claims_recon.upload")
 
 
 async def receive_and_reconcile(
@@ -34,6 +37,13 @@ async def receive_and_reconcile(
     except Exception:
         form.discard()
         raise
+    # The stage marker says sizes only: never file names or content.
+    log.info(
+        "upload received (%d file(s), %d bytes); reconciling",
+        len(form.files),
+        sum(f.size_bytes for f in form.files.values()),
+        extra={"event": "reconcile_started"},
+    )
     return await run_in_threadpool(
         runs.reconcile_upload,
         store,
