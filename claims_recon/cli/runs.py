@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,11 +19,19 @@ from claims_recon.domain.status import Status
 from claims_recon.engine import open_store
 from claims_recon.engine.base import Store
 from claims_recon.errors import ReconError
-from claims_recon.services import exports
+from claims_recon.services import audit, exports
 
 app = typer.Typer(help="Runs kept in the store.", no_args_is_help=True, rich_markup_mode=None)
 
 RunId = Annotated[int, typer.Argument(min=1, help="Run number.", show_default=False)]
+
+
+def _actor() -> str:
+    """Who the audit trail names for a command: the operating-system account running it."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name, as in some containers
+        return "cli"
 
 
 @contextmanager
@@ -68,6 +77,7 @@ def show(
     with _store(database) as (store, _):
         run = store.get_run(run_id)
         summary = store.summary(run_id)
+        audit.viewed(store, _actor(), run_id, "summary")
     if json:
         body = {"run": run.model_dump(mode="json"), "summary": summary.model_dump(mode="python")}
         typer.echo(simplejson.dumps(body, use_decimal=True, indent=2, default=str))
@@ -98,10 +108,13 @@ def export(
     with _store(database) as (store, _), output.working("Exporting…"):
         if orphans:
             body = exports.export_orphans(store, run_id, fmt, spool_dir=None)
+            filt = None
         else:
             filt = ResultFilter(statuses=tuple(status or ()))
             body = exports.export_results(store, run_id, filt, order, fmt, spool_dir=None)
         write_atomically(out, body)
+        what = "orphans" if orphans else "results"
+        audit.exported(store, _actor(), run_id, what, fmt.value, filt)
     if str(out) != "-":
         output.err.print(f"wrote {out}", markup=False)
 
@@ -121,5 +134,5 @@ def delete(
             # Declining is an answer, not an error (as with rm -i): nothing changes.
             output.err.print(f"kept run {run_id}", markup=False)
             return
-        store.delete_run(run_id)
+        audit.deleted(store, _actor(), run_id)
     output.err.print(f"deleted run {run_id}", markup=False)

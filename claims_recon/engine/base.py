@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pyarrow as pa
@@ -26,6 +26,17 @@ EXPORT_BATCH_ROWS = 65_536
 
 
 @dataclass(frozen=True)
+class Event:
+    """An audit record that a change writes in its own transaction: the change and its record
+    are stored together or not at all."""
+
+    actor: str
+    action: str
+    row_count: int | None = None
+    detail: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class BatchStream:
     """Rows of an export: their schema (known even when there are none) and the batches."""
 
@@ -42,8 +53,10 @@ class Store(Protocol):
         *,
         max_problems: int,
         receive_ms: float = 0.0,
+        audit: Callable[[RunPublic], Event] | None = None,
     ) -> RunPublic:
-        """Validate, load and reconcile atomically. Raises RejectedUpload with every problem."""
+        """Validate, load and reconcile atomically, with ``audit``'s record of the new run.
+        Raises RejectedUpload with every problem."""
 
     def latest_run_id(self) -> int | None: ...
 
@@ -51,7 +64,7 @@ class Store(Protocol):
 
     def get_run(self, run_id: int) -> RunPublic: ...
 
-    def delete_run(self, run_id: int) -> None: ...
+    def delete_run(self, run_id: int, audit: Event | None = None) -> None: ...
 
     def summary(self, run_id: int) -> Summary: ...
 
@@ -86,4 +99,4 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-__all__ = ["EXPORT_BATCH_ROWS", "BatchStream", "Store", "Timings"]
+__all__ = ["EXPORT_BATCH_ROWS", "BatchStream", "Event", "Store", "Timings"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from decimal import Decimal
 from typing import Any
@@ -41,7 +42,7 @@ from claims_recon.domain.problems import Problem
 from claims_recon.domain.query import Page, ResultFilter, ResultQuery, Sort
 from claims_recon.domain.status import Status, Tolerance
 from claims_recon.engine import rules
-from claims_recon.engine.base import BatchStream
+from claims_recon.engine.base import BatchStream, Event
 from claims_recon.engine.csv_stage import CheckOutcome, read_layout
 from claims_recon.engine.explain import explain_claim
 from claims_recon.engine.order_cache import OrderCache
@@ -185,6 +186,7 @@ class SqlStore(ABC):
         *,
         max_problems: int,
         receive_ms: float = 0.0,
+        audit: Callable[[RunPublic], Event] | None = None,
     ) -> RunPublic:
         started = time.perf_counter()
         sent = {r.kind: r for r in (claims, invoices) if r is not None}
@@ -209,13 +211,16 @@ class SqlStore(ABC):
                         run_id = self._write_run(
                             cur, sent, layouts, warnings, previous, tolerance, receive_ms, started
                         )
+                        run = self._read_run(cur, run_id)
+                        if audit is not None:
+                            self._insert_event(cur, audit(run), run_id)
                 except (*self.data_errors, BadData) as exc:
                     failure = exc
             if failure is not None:
                 # Loading is optimistic; on any data error, find and explain every problem.
                 self._reject(sent, max_problems)
                 raise failure
-        return self.get_run(run_id)
+        return run
 
     def _reject(self, sent: dict[FileKind, ReceivedFile], max_problems: int) -> None:
         """Raise RejectedUpload listing every problem of the sent files, if there are any."""
@@ -392,9 +397,12 @@ class SqlStore(ABC):
 
     def get_run(self, run_id: int) -> RunPublic:
         with self._session() as cur:
-            row = cur.execute(
-                f"SELECT {_RUN_COLUMNS} {_RUN_FROM} WHERE r.run_id = $run_id", {"run_id": run_id}
-            ).fetchone()
+            return self._read_run(cur, run_id)
+
+    def _read_run(self, cur: Session, run_id: int) -> RunPublic:
+        row = cur.execute(
+            f"SELECT {_RUN_COLUMNS} {_RUN_FROM} WHERE r.run_id = $run_id", {"run_id": run_id}
+        ).fetchone()
         if row is None:
             raise NotFound(f"run {run_id} does not exist")
         return _run_from_row(row)
@@ -409,11 +417,13 @@ class SqlStore(ABC):
             raise NotFound(f"run {run_id} does not exist")
         return row
 
-    def delete_run(self, run_id: int) -> None:
+    def delete_run(self, run_id: int, audit: Event | None = None) -> None:
         self._orders.forget_run(run_id)
         with self._write_guard(), self._session() as cur, cur.transaction():
             self._before_delete(cur)
             _, claims_ds, invoices_ds, *_ = self._require_run(cur, run_id)
+            if audit is not None:
+                self._insert_event(cur, audit, run_id)
             self._erase_run_rows(cur, run_id)
             cur.execute("DELETE FROM runs WHERE run_id = $run_id", {"run_id": run_id})
             for kind, dataset_id in (("claims", claims_ds), ("invoices", invoices_ds)):
@@ -452,18 +462,21 @@ class SqlStore(ABC):
         # One statement, its own transaction: it appends only, so it neither waits for the
         # writer lock of a running upload nor costs a page view more than one commit.
         with self._session() as cur:
-            cur.execute(
-                "INSERT INTO audit_events VALUES (nextval('audit_ids'), $at, $actor, $action, "
-                "$run_id, $rows, $detail)",
-                {
-                    "at": _utcnow(),
-                    "actor": actor,
-                    "action": action,
-                    "run_id": run_id,
-                    "rows": row_count,
-                    "detail": _json(detail or {}),
-                },
-            )
+            self._insert_event(cur, Event(actor, action, row_count, detail or {}), run_id)
+
+    def _insert_event(self, cur: Session, event: Event, run_id: int | None) -> None:
+        cur.execute(
+            "INSERT INTO audit_events VALUES (nextval('audit_ids'), $at, $actor, $action, "
+            "$run_id, $rows, $detail)",
+            {
+                "at": _utcnow(),
+                "actor": event.actor,
+                "action": event.action,
+                "run_id": run_id,
+                "rows": event.row_count,
+                "detail": _json(dict(event.detail)),
+            },
+        )
 
     def audit(self, page: Page) -> AuditPage:
         with self._session() as cur:

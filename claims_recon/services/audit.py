@@ -10,8 +10,9 @@ import datetime as dt
 import logging
 from collections.abc import Mapping
 
+from claims_recon.domain.models import RunPublic
 from claims_recon.domain.query import ResultFilter
-from claims_recon.engine.base import Store
+from claims_recon.engine.base import Event, Store
 from claims_recon.ingest.columns import FileKind
 from claims_recon.ingest.receiver import ReceivedFile
 
@@ -39,6 +40,27 @@ def upload_detail(files: Mapping[FileKind, ReceivedFile]) -> dict[str, object]:
     return {f"{kind.value}_sha256": received.sha256 for kind, received in sorted(files.items())} | {
         f"{kind.value}_bytes": received.size_bytes for kind, received in files.items()
     }
+
+
+def upload_event(actor: str, detail: Mapping[str, object], run: RunPublic) -> Event:
+    """The record of an upload, stored with its run: the rows it brought and where the rest
+    came from."""
+    return Event(
+        actor,
+        "upload",
+        row_count=sum(f.rows for f in (run.claims, run.invoices) if f.from_run_id is None),
+        detail={
+            **detail,
+            "claims_rows": run.claims.rows,
+            "invoices_rows": run.invoices.rows,
+            "reused_from_run": run.claims.from_run_id or run.invoices.from_run_id,
+        },
+    )
+
+
+def deleted(store: Store, actor: str, run_id: int) -> None:
+    """Delete a run; its record is stored in the same transaction."""
+    store.delete_run(run_id, audit=Event(actor, "delete"))
 
 
 def viewed(
@@ -70,9 +92,9 @@ def expire_runs(store: Store, retention_days: int, now: dt.datetime | None = Non
     moment = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=retention_days)
     expired: list[int] = []
     for run_id in store.runs_created_before(moment):
-        store.delete_run(run_id)
-        store.record_event(
-            RETENTION_ACTOR, "expire", run_id=run_id, detail={"retention_days": retention_days}
+        store.delete_run(
+            run_id,
+            audit=Event(RETENTION_ACTOR, "expire", detail={"retention_days": retention_days}),
         )
         expired.append(run_id)
     if expired:

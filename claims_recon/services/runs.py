@@ -79,6 +79,7 @@ def reconcile_upload(
             tolerance,
             max_problems=settings.max_errors,
             receive_ms=receive_ms,
+            audit=lambda written: audit.upload_event(actor, detail, written),
         )
     except RejectedUpload as rejected:
         store.record_event(actor, "upload_rejected", detail={**detail, "problems": rejected.total})
@@ -86,19 +87,6 @@ def reconcile_upload(
     finally:
         for received in files.values():
             received.discard()
-    rows = sum(f.rows for f in (run.claims, run.invoices) if f.from_run_id is None)
-    store.record_event(
-        actor,
-        "upload",
-        run_id=run.run_id,
-        row_count=rows,
-        detail={
-            **detail,
-            "claims_rows": run.claims.rows,
-            "invoices_rows": run.invoices.rows,
-            "reused_from_run": run.claims.from_run_id or run.invoices.from_run_id,
-        },
-    )
     return UploadResult(
         run_id=run.run_id,
         run=run,

@@ -85,6 +85,5 @@ def delete_run(request: Request, store: StoreDep, actor: ActorDep, run_id: RunId
             },
             status_code=403,
         )
-    store.delete_run(run_id)
-    store.record_event(actor, "delete", run_id=run_id)
+    audit.deleted(store, actor, run_id)
     return RedirectResponse(f"/runs?deleted={run_id}", status_code=303)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import getpass
 import io
 from decimal import Decimal
 from pathlib import Path
@@ -164,8 +165,19 @@ def test_runs_list_show_export_delete(seed_files, tmp_path):
     store = open_store(Settings(database_url=str(database)))
     try:
         assert store.list_runs(Page())[1] == 0
+        trail = list(reversed(store.audit(Page()).data))
     finally:
         store.close()
+    # Each command that read, exported or deleted the run is on the trail, under the account
+    # that ran it; the declined deletion changed nothing and is not.
+    by_cli = [(e.action, e.run_id, e.detail) for e in trail if e.actor.startswith("cli")]
+    assert by_cli == [
+        ("view", run_id, {"view": "summary"}),
+        ("export", run_id, {"export": "results", "format": "csv", "filters": ["status"]}),
+        ("view", run_id, {"view": "summary"}),
+        ("delete", run_id, {}),
+    ]
+    assert {e.actor for e in trail if e.actor.startswith("cli")} == {f"cli:{getpass.getuser()}"}
 
 
 def test_unknown_run_exits_3(tmp_path):

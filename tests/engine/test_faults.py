@@ -216,6 +216,14 @@ STAGES = {
         _simple(lambda s, p: _break(p, s, "_run_written")),
         NEW_INVOICES,
     ),
+    "recording the upload on the audit trail": (
+        _simple(
+            lambda s, p: _break(
+                p, s, "_insert_event", when=lambda _cur, event, _run: event.action == "upload"
+            )
+        ),
+        NEW_INVOICES,
+    ),
     "committing": (_commit_fails, NEW_INVOICES),
 }
 
@@ -298,6 +306,28 @@ def big_files(tmp_path_factory):
 
 
 TRANSFER, RECONCILING = "during the transfer", "while reconciling"
+
+
+def test_a_deletion_that_cannot_be_recorded_deletes_nothing(client, monkeypatch):
+    assert upload(client, SEED_CLAIMS, SEED_INVOICES).status_code == 201
+    store = client.app.state.store
+    first_run = _run_views(client, 1)
+    before = _table_counts(store)
+
+    with monkeypatch.context() as patch:
+        _break(
+            patch, store, "_insert_event", when=lambda _cur, event, _run: event.action == "delete"
+        )
+        response = client.delete("/api/runs/1")
+    assert response.status_code == 500
+    assert response.json() == INTERNAL_ERROR
+    assert _table_counts(store) == before
+    assert _run_views(client, 1) == first_run
+
+    assert client.delete("/api/runs/1").status_code == 204
+    newest = client.get("/api/audit").json()["data"][0]
+    assert (newest["action"], newest["run_id"]) == ("delete", 1)
+    assert client.get("/api/runs/1").status_code == 404
 
 
 @pytest.mark.parametrize("moment", [TRANSFER, RECONCILING])
