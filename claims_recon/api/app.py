@@ -20,7 +20,7 @@ from claims_recon.api.retention import retention
 from claims_recon.api.routers import health, runs, uploads
 from claims_recon.config import Settings
 from claims_recon.engine import open_store
-from claims_recon.ingest.receiver import sweep_spool
+from claims_recon.ingest import spool
 
 log = logging.getLogger("claims_recon")
 
@@ -104,10 +104,8 @@ def _route_paths(routes: Iterable[object]) -> Iterator[str]:
 
 
 def _sweep_leftovers(settings: Settings) -> None:
-    # A DuckDB file has one server process, so everything in its spool folder is stale; a
-    # shared PostgreSQL deployment may share the folder, so only old files are taken there.
-    age = 0.0 if not settings.is_postgres and not settings.is_memory else 6 * 3600.0
-    removed = sweep_spool(settings.resolved_upload_dir(), older_than_seconds=age)
+    # Files in use are locked by their process, also in a folder that replicas share.
+    removed = spool.sweep(settings.resolved_upload_dir())
     if removed:
         log.info("removed %d upload file(s) left by an interrupted process", removed)
 

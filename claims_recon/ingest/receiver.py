@@ -9,14 +9,13 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
-import tempfile
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from claims_recon.domain.problems import Problem
 from claims_recon.errors import PayloadTooLarge
+from claims_recon.ingest import spool
 from claims_recon.ingest.columns import MAX_HEADER_BYTES, FileKind
 
 READ_CHUNK = 1024 * 1024
@@ -34,10 +33,14 @@ class ReceivedFile:
     head: bytes  # the first bytes, enough to hold the header line
     problem: Problem | None
     owned: bool  # True when ``path`` is a spool file that must be deleted afterwards
+    # The spool file's open handle: it holds the file's lock, so no sweep takes it meanwhile.
+    held: BinaryIO | None = field(default=None, compare=False, repr=False)
 
     def discard(self) -> None:
         if self.owned:
             self.path.unlink(missing_ok=True)
+        if self.held is not None:
+            self.held.close()
 
 
 class FileReceiver:
@@ -66,11 +69,8 @@ class FileReceiver:
         self._problem: Problem | None = None
         self._pending_cr = False
         self._last_byte = b""
-        if spool_dir is not None:
-            spool_dir.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f"{kind.value}-", suffix=".csv", dir=spool_dir)
+        fd, self.path = spool.create(spool_dir, f"{kind.value}-", ".csv")
         self._file: BinaryIO = os.fdopen(fd, "wb")
-        self.path = Path(name)
 
     @property
     def size(self) -> int:
@@ -146,7 +146,7 @@ class FileReceiver:
     def finish(self) -> ReceivedFile:
         if self._pending_cr:
             self._file.write(b"\n")
-        self._file.close()
+        self._file.flush()  # complete on disk for the engine; kept open, so still locked
         problem = self._problem
         if problem is None:
             try:
@@ -180,11 +180,12 @@ class FileReceiver:
             head=bytes(self._head),
             problem=problem,
             owned=True,
+            held=self._file,
         )
 
     def abort(self) -> None:
-        self._file.close()
         self.path.unlink(missing_ok=True)
+        self._file.close()
 
 
 def receive_stream(
@@ -205,23 +206,3 @@ def receive_stream(
         receiver.abort()
         raise
     return receiver.finish()
-
-
-SPOOL_PATTERNS = ("claims-*.csv", "invoices-*.csv", "export-*")
-
-
-def sweep_spool(spool_dir: Path | None, *, older_than_seconds: float) -> int:
-    """Delete spool files left behind by a process that was killed; returns how many."""
-    if spool_dir is None or not spool_dir.is_dir():
-        return 0
-    cutoff = time.time() - older_than_seconds
-    removed = 0
-    for pattern in SPOOL_PATTERNS:
-        for path in spool_dir.glob(pattern):
-            try:
-                if path.stat().st_mtime <= cutoff:
-                    path.unlink()
-                    removed += 1
-            except FileNotFoundError:
-                continue  # another process finished with it meanwhile
-    return removed

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -25,6 +24,7 @@ import xlsxwriter
 from claims_recon.domain.query import Page, ResultFilter, Sort
 from claims_recon.engine.base import BatchStream, Store
 from claims_recon.errors import ExportTooLarge
+from claims_recon.ingest import spool
 
 XLSX_MAX_ROWS = 1_048_575  # one row of the sheet's 1,048,576 is the header
 STREAM_CHUNK = 1024 * 1024
@@ -117,11 +117,9 @@ def _csv(batches: Iterator[pa.RecordBatch]) -> Iterator[bytes]:
 
 
 def _via_file(batches, writer, spool_dir: Path | None) -> Iterator[bytes]:  # type: ignore[no-untyped-def]
-    if spool_dir is not None:
-        spool_dir.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix="export-", dir=spool_dir)
-    os.close(fd)
-    path = Path(name)
+    # The descriptor holds the file's lock (no sweep takes it) while the writer fills the
+    # file by its path and the response streams it.
+    fd, path = spool.create(spool_dir, "export-")
     try:
         writer(batches, path)
         with path.open("rb") as handle:
@@ -129,6 +127,7 @@ def _via_file(batches, writer, spool_dir: Path | None) -> Iterator[bytes]:  # ty
                 yield chunk
     finally:
         path.unlink(missing_ok=True)
+        os.close(fd)
 
 
 def _write_parquet(batches: Iterator[pa.RecordBatch], path: Path) -> None:

@@ -447,12 +447,9 @@ def test_killing_the_server_mid_upload_leaves_earlier_runs_intact(
         assert runs["count"] == 1
         assert [run["run_id"] for run in runs["data"]] == [1]
         assert _served_views(base, 1) == seed_views
-        left = sorted(p.name.split("-")[0] for p in spool.iterdir())
-        if store == "duckdb":
-            assert left == []  # one process per DuckDB file: the restart sweeps its spool
-        else:
-            # A spool folder may be shared by replicas: only files 6 hours old are swept.
-            assert left == (["claims"] if moment == TRANSFER else ["claims", "invoices"])
+        # The killed process's files (with patient data) went at the restart: no living
+        # process held them, though replicas may share the folder.
+        assert list(spool.iterdir()) == []
         # And the store takes the next upload.
         again = httpx2.post(
             f"{base}/api/upload",
