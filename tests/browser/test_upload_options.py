@@ -191,6 +191,48 @@ def test_two_files_dropped_together_go_to_the_boxes_their_names_say(
     expect(_kpi(page, "total_claims")).to_have_text("5")
 
 
+def test_more_than_two_dropped_files_are_refused_with_a_message(expect, fresh_server: Server, page):
+    page.goto(fresh_server.url("/"))
+    claims_zone = page.locator("[data-dropzone]").filter(has=page.locator("#claims-file"))
+    invoices_zone = page.locator("[data-dropzone]").filter(has=page.locator("#invoices-file"))
+    note = page.locator("#drop-note")
+    expect(note).to_be_hidden()
+    files = [("a-claims.csv", CLAIMS), ("b-payments.csv", INVOICES), ("c.csv", CLAIMS)]
+    _drop(expect, page, claims_zone, files)
+    expect(note).to_have_text(
+        "3 files were dropped; nothing was chosen. Drop one claims file and one invoices "
+        "file (two files at most)."
+    )
+    for zone in (claims_zone, invoices_zone):
+        expect(zone.locator("[data-chosen]")).to_have_text("or drag and drop a file here")
+    # One file on its box is taken, and the message goes.
+    _drop(expect, page, claims_zone, [("a-claims.csv", CLAIMS)])
+    expect(claims_zone.locator("[data-chosen]")).to_have_text(f"a-claims.csv · {len(CLAIMS)} bytes")
+    expect(note).to_be_hidden()
+
+
+def test_two_files_whose_names_do_not_tell_them_apart_are_placed_and_explained(
+    expect, fresh_server: Server, page
+):
+    page.goto(fresh_server.url("/"))
+    claims_zone = page.locator("[data-dropzone]").filter(has=page.locator("#claims-file"))
+    invoices_zone = page.locator("[data-dropzone]").filter(has=page.locator("#invoices-file"))
+    # Neither name says "invoice": the first goes to the box they were dropped on.
+    _drop(expect, page, invoices_zone, [("march.csv", INVOICES), ("april.csv", CLAIMS)])
+    expect(invoices_zone.locator("[data-chosen]")).to_have_text(
+        f"march.csv · {len(INVOICES)} bytes"
+    )
+    expect(claims_zone.locator("[data-chosen]")).to_have_text(f"april.csv · {len(CLAIMS)} bytes")
+    expect(page.locator("#drop-note")).to_have_text(
+        "The file names do not say which is which: march.csv is the invoices file and "
+        "april.csv the claims file. Choose again if that is wrong."
+    )
+    run_id = _reconcile(page)
+    run = fresh_server.json(f"/api/runs/{run_id}")
+    assert (run["claims"]["filename"], run["invoices"]["filename"]) == ("april.csv", "march.csv")
+    expect(_kpi(page, "total_claims")).to_have_text("5")
+
+
 def test_a_tolerance_turns_near_misses_balanced(expect, fresh_server: Server, page, tmp_path):
     claims, invoices = _write(tmp_path)
 

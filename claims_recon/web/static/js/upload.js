@@ -55,12 +55,53 @@
     showChosen(input);
   };
 
-  // Two files dropped together go where their names say; otherwise the box that got them.
+  // Two files dropped together go where their names say. When the names do not tell them
+  // apart, the first goes to the box that got them and the other to the other box, and the
+  // page says so; more than two files are refused, never silently cut to two.
   const kindOf = (file) => (/invoice|payment|remit/i.test(file.name) ? "invoices" : "claims");
+  const dropNote = document.getElementById("drop-note");
+  const note = (text) => {
+    dropNote.textContent = text;
+    dropNote.hidden = !text;
+  };
+
+  const placeDropped = (input, files) => {
+    if (files.length === 0) return;
+    if (files.length === 1) {
+      put(input, files[0]);
+      note("");
+      return;
+    }
+    if (files.length > 2) {
+      note(
+        `${files.length} files were dropped; nothing was chosen. Drop one claims file and ` +
+          "one invoices file (two files at most).",
+      );
+      return;
+    }
+    const [first, second] = files;
+    if (kindOf(first) !== kindOf(second)) {
+      put(inputs[kindOf(first)], first);
+      put(inputs[kindOf(second)], second);
+      note("");
+      return;
+    }
+    const here = input.name;
+    const other = here === "claims" ? "invoices" : "claims";
+    put(inputs[here], first);
+    put(inputs[other], second);
+    note(
+      `The file names do not say which is which: ${first.name} is the ${here} file and ` +
+        `${second.name} the ${other} file. Choose again if that is wrong.`,
+    );
+  };
 
   for (const zone of document.querySelectorAll("[data-dropzone]")) {
     const input = zone.querySelector('input[type="file"]');
-    input.addEventListener("change", () => showChosen(input));
+    input.addEventListener("change", () => {
+      showChosen(input);
+      note("");
+    });
     zone.addEventListener("dragover", (event) => {
       event.preventDefault();
       zone.classList.add("is-dragover");
@@ -69,12 +110,7 @@
     zone.addEventListener("drop", (event) => {
       event.preventDefault();
       zone.classList.remove("is-dragover");
-      const files = Array.from(event.dataTransfer.files || []);
-      if (files.length === 1) {
-        put(input, files[0]);
-      } else {
-        for (const file of files.slice(0, 2)) put(inputs[kindOf(file)], file);
-      }
+      placeDropped(input, Array.from(event.dataTransfer.files || []));
     });
     showChosen(input);
   }
