@@ -248,25 +248,24 @@ def markdown(results: Json) -> str:
         "",
         *([results["note"], ""] if results.get("note") else []),
     ]
-    lines += _load_note(results.get("load_marks") or [], int(machine.get("cores") or 1))
+    lines += _phases_note(results.get("phases") or [])
     for size_name, size in results["sizes"].items():
         lines += [*size_markdown(size_name, size), ""]
     return "\n".join(lines)
 
 
-def _load_note(marks: list[list[Any]], cores: int) -> list[str]:
-    """The load average at each phase start counts the benchmark's own previous phase, which
-    keeps every core busy; only a load above that (cores + 1) means other work ran too."""
-    if not marks:
+def _phases_note(phases: list[Json]) -> list[str]:
+    """How busy the CPUs were as each phase began, after waiting for them to settle."""
+    if not phases:
         return []
-    loads = [float(load) for _, load in marks]
+    shares = [float(p["cpu_busy"]) for p in phases]
     note = (
-        f"1-minute load average at the phase starts: {min(loads):.2f} to {max(loads):.2f}; it "
-        f"includes the benchmark's own previous phase, which can keep all {cores} cores busy"
+        "Before each phase the benchmark waited up to 30 s for idle CPUs; over the second "
+        f"before the phases they were {min(shares):.0%} to {max(shares):.0%} busy"
     )
-    busy = [label for label, load in marks if float(load) > cores + 1]
+    busy = [str(p["phase"]) for p in phases if float(p["cpu_busy"]) > 0.25]
     if busy:
-        note += f" (**other work on the machine**, over {cores + 1} at: {', '.join(busy)})"
+        note += f" (**other work on the machine**, over 25 % at: {', '.join(busy)})"
     return [note + ".", ""]
 
 
@@ -277,7 +276,7 @@ def merge(files: Iterable[Path]) -> Json:
     for path in files:
         results = json.loads(path.read_text())
         merged.setdefault("machine", results["machine"])
-        merged.setdefault("load_marks", []).extend(results.get("load_marks") or [])
+        merged.setdefault("phases", []).extend(results.get("phases") or [])
         commands.append(results["command"])
         sizes.update(results["sizes"])
     merged["sizes"] = sizes

@@ -43,13 +43,41 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-# Other work on the machine skews every figure; the 1-minute load average is recorded at
-# each phase so a busy run can be told from a quiet one afterwards.
-LOAD_MARKS: list[tuple[str, float]] = []
+# Other work on the machine skews every figure. Before each phase the benchmark waits (up
+# to SETTLE_S) for idle CPUs, then records how busy they were over the last second: unlike
+# the load average, that no longer counts the benchmark's own previous phase.
+PHASES: list[Json] = []
+SETTLE_S = 30.0
+IDLE_BELOW = 0.10
+
+
+def cpu_busy(seconds: float = 1.0) -> float:
+    """The share of all CPUs' time spent busy over the next ``seconds`` (from /proc/stat)."""
+
+    def sample() -> tuple[int, int]:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return values[3] + values[4], sum(values)  # idle + iowait, all
+
+    idle_before, total_before = sample()
+    time.sleep(seconds)
+    idle_after, total_after = sample()
+    total = total_after - total_before
+    return 0.0 if total <= 0 else 1.0 - (idle_after - idle_before) / total
 
 
 def mark(label: str) -> None:
-    LOAD_MARKS.append((label, round(os.getloadavg()[0], 2)))
+    started = time.monotonic()
+    busy = cpu_busy()
+    while busy > IDLE_BELOW and time.monotonic() - started < SETTLE_S:
+        busy = cpu_busy()
+    PHASES.append(
+        {
+            "phase": label,
+            "cpu_busy": round(busy, 3),
+            "waited_s": round(time.monotonic() - started, 1),
+            "load1": round(os.getloadavg()[0], 2),
+        }
+    )
 
 
 def wait_for_quiet(max_wait_s: float, threshold: float = 0.5) -> None:
@@ -335,7 +363,7 @@ def main(argv: list[str] | None = None) -> None:
         results["sizes"][name] = bench_size(name, stores, args)
     results["elapsed_s"] = round(time.perf_counter() - started, 1)
     mark("end")
-    results["load_marks"] = LOAD_MARKS
+    results["phases"] = PHASES
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1))
     table = report.markdown(results)
