@@ -121,6 +121,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "DROP TABLE results",
         "ALTER TABLE results_v3 RENAME TO results",
     ),
-    # Version 4 makes PostgreSQL compare text keys byte by byte; DuckDB always has.
+    # Version 4 is engine-specific: PostgreSQL compares text keys byte by byte (DuckDB
+    # always has), and DuckDB stores claim_id uncompressed for the claim page's lookups.
     4: (),
 }

@@ -42,6 +42,16 @@ def as_written_by_version(store, version: int) -> None:
             if later == 4:
                 if postgres:  # version 4 gave text keys byte order
                     _collate_as_the_database(session)
+                else:  # and stored claim_id uncompressed (a table-level choice in DuckDB)
+                    for table, order in (
+                        ("invoices", "dataset_id, claim_id"),
+                        ("results", "run_id, seq"),
+                    ):
+                        session.execute(
+                            f"CREATE TABLE {table}_v3 AS SELECT * FROM {table} ORDER BY {order}"
+                        )
+                        session.execute(f"DROP TABLE {table}")
+                        session.execute(f"ALTER TABLE {table}_v3 RENAME TO {table}")
             elif later == 3:
                 if postgres:  # version 3 partitioned the big tables
                     for table in ("results", "orphans", "invoices"):
