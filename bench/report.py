@@ -72,6 +72,8 @@ TARGETS: dict[str, dict[str, Target]] = {
     "10m": {
         "upload_ratio": Target("upload ÷ persisted floor", "≤ 1.5x", _at_most(1.5)),
         "peak_rss_mib": Target("server peak RSS", "≤ 3 GiB", _at_most(3072)),
+        # The issue's own wording: while a 10M upload is processing, requests are served.
+        "health_p99": _BROWSE_1M["health_p99"],
     },
 }
 
