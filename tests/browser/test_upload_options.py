@@ -73,6 +73,15 @@ def _write(folder: Path, claims: str = CLAIMS, invoices: str = INVOICES) -> tupl
     return claims_path, invoices_path
 
 
+def _zones(page: Any) -> tuple[Any, Any]:
+    """The claims and the invoices drop boxes."""
+    boxes = page.locator("[data-dropzone]")
+    return (
+        boxes.filter(has=page.locator("#claims-file")),
+        boxes.filter(has=page.locator("#invoices-file")),
+    )
+
+
 def _drop(expect: Any, page: Any, zone: Any, files: list[tuple[str, str]]) -> None:
     """Drag files over a drop box and let go, with the events a real drag sends."""
     transfer = page.evaluate_handle(DATA_TRANSFER, files)
@@ -123,8 +132,7 @@ def test_files_dropped_on_the_boxes_upload_and_open_the_dashboard(
 ):
     page.goto(fresh_server.url("/"))
     page.evaluate(RECORD_PROGRESS)
-    claims_zone = page.locator("[data-dropzone]").filter(has=page.locator("#claims-file"))
-    invoices_zone = page.locator("[data-dropzone]").filter(has=page.locator("#invoices-file"))
+    claims_zone, invoices_zone = _zones(page)
     expect(claims_zone.locator("[data-chosen]")).to_have_text("or drag and drop a file here")
 
     _drop(expect, page, claims_zone, [("march-claims.csv", CLAIMS)])
@@ -172,8 +180,7 @@ def test_two_files_dropped_together_go_to_the_boxes_their_names_say(
     expect, fresh_server: Server, page
 ):
     page.goto(fresh_server.url("/"))
-    claims_zone = page.locator("[data-dropzone]").filter(has=page.locator("#claims-file"))
-    invoices_zone = page.locator("[data-dropzone]").filter(has=page.locator("#invoices-file"))
+    claims_zone, invoices_zone = _zones(page)
     # Both land on the invoices box; the claims file is moved to its own box.
     _drop(expect, page, invoices_zone, [("q1-claims.csv", CLAIMS), ("q1-payments.csv", INVOICES)])
     expect(claims_zone.locator("[data-chosen]")).to_have_text(
@@ -193,8 +200,7 @@ def test_two_files_dropped_together_go_to_the_boxes_their_names_say(
 
 def test_more_than_two_dropped_files_are_refused_with_a_message(expect, fresh_server: Server, page):
     page.goto(fresh_server.url("/"))
-    claims_zone = page.locator("[data-dropzone]").filter(has=page.locator("#claims-file"))
-    invoices_zone = page.locator("[data-dropzone]").filter(has=page.locator("#invoices-file"))
+    claims_zone, invoices_zone = _zones(page)
     note = page.locator("#drop-note")
     expect(note).to_be_hidden()
     files = [("a-claims.csv", CLAIMS), ("b-payments.csv", INVOICES), ("c.csv", CLAIMS)]
@@ -215,8 +221,7 @@ def test_two_files_whose_names_do_not_tell_them_apart_are_placed_and_explained(
     expect, fresh_server: Server, page
 ):
     page.goto(fresh_server.url("/"))
-    claims_zone = page.locator("[data-dropzone]").filter(has=page.locator("#claims-file"))
-    invoices_zone = page.locator("[data-dropzone]").filter(has=page.locator("#invoices-file"))
+    claims_zone, invoices_zone = _zones(page)
     # Neither name says "invoice": the first goes to the box they were dropped on.
     _drop(expect, page, invoices_zone, [("march.csv", INVOICES), ("april.csv", CLAIMS)])
     expect(invoices_zone.locator("[data-chosen]")).to_have_text(
