@@ -134,5 +134,5 @@ def delete(
             # Declining is an answer, not an error (as with rm -i): nothing changes.
             output.err.print(f"kept run {run_id}", markup=False)
             return
-        audit.deleted(store, _actor(), run_id)
+        audit.delete_run(store, _actor(), run_id)
     output.err.print(f"deleted run {run_id}", markup=False)

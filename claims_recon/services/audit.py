@@ -58,8 +58,8 @@ def upload_event(actor: str, detail: Mapping[str, object], run: RunPublic) -> Ev
     )
 
 
-def deleted(store: Store, actor: str, run_id: int) -> None:
-    """Delete a run; its record is stored in the same transaction."""
+def delete_run(store: Store, actor: str, run_id: int) -> None:
+    """Delete a run on behalf of ``actor``; the record is stored in the same transaction."""
     store.delete_run(run_id, audit=Event(actor, "delete"))
 
 

@@ -85,5 +85,5 @@ def delete_run(request: Request, store: StoreDep, actor: ActorDep, run_id: RunId
             },
             status_code=403,
         )
-    audit.deleted(store, actor, run_id)
+    audit.delete_run(store, actor, run_id)
     return RedirectResponse(f"/runs?deleted={run_id}", status_code=303)

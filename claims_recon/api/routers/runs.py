@@ -54,7 +54,7 @@ def get_run(store: StoreDep, run_id: RunId) -> ExactJSONResponse:
 
 @router.delete("/runs/{run_id}", status_code=204, summary="Delete a run and all its data")
 def delete_run(store: StoreDep, actor: ActorDep, run_id: RunId) -> Response:
-    audit.deleted(store, actor, run_id)
+    audit.delete_run(store, actor, run_id)
     return Response(status_code=204)
 
 
