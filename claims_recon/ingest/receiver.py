@@ -33,6 +33,11 @@ class ReceivedFile:
     head: bytes  # the first bytes, enough to hold the header line
     problem: Problem | None
     owned: bool  # True when ``path`` is a spool file that must be deleted afterwards
+    # What the whole file's bytes allow the loader to skip (the safe answers by default):
+    # without any double quote no field is quoted, so no value holds a quote or a line
+    # break; in pure ASCII the only space a trim can strip is ' '.
+    has_quotes: bool = True
+    ascii_only: bool = False
     # The spool file's open handle: it holds the file's lock, so no sweep takes it meanwhile.
     held: BinaryIO | None = field(default=None, compare=False, repr=False)
 
@@ -69,6 +74,8 @@ class FileReceiver:
         self._problem: Problem | None = None
         self._pending_cr = False
         self._last_byte = b""
+        self._has_quotes = False
+        self._ascii_only = True
         fd, self.path = spool.create(spool_dir, f"{kind.value}-", ".csv")
         self._file: BinaryIO = os.fdopen(fd, "wb")
 
@@ -88,6 +95,11 @@ class FileReceiver:
             self._head += chunk[: MAX_HEADER_BYTES - len(self._head)]
         if self._problem is None:
             self._check_text(chunk)
+        # Each a single pass in C, and skipped once decided.
+        if not self._has_quotes and b'"' in chunk:
+            self._has_quotes = True
+        if self._ascii_only and not chunk.isascii():
+            self._ascii_only = False
         self._hash.update(chunk)
         self._file.write(self._unify_newlines(chunk))
         self._size += len(chunk)
@@ -180,6 +192,8 @@ class FileReceiver:
             head=bytes(self._head),
             problem=problem,
             owned=True,
+            has_quotes=self._has_quotes,
+            ascii_only=self._ascii_only,
             held=self._file,
         )
 

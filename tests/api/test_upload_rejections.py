@@ -245,6 +245,43 @@ def test_duplicate_claim_id_after_trimming(client, before):
     assert_nothing_changed(client, before)
 
 
+def test_ids_holding_a_quote_or_a_line_break_are_rejected(client, before):
+    # Only a quoted field can hold either, so these files take the full ID check.
+    claims = CLAIMS_HEADER + 'c1,p1,2023-01-01,10.00\n"c""2",p2,2023-01-02,20.00\n'
+    detail = only_detail(error_of(upload(client, claims, SEED_INVOICES)))
+    assert (detail["rule"], detail["line"], detail["column"]) == ("id_chars", 3, "claim_id")
+    assert detail["value"] == 'c"2'
+    assert detail["message"] == "claim_id 'c\"2' contains a double quote or a line break"
+    invoices = INVOICES_HEADER + 'i1,c1,50.00\n"i\r\n2",c1,50.00\ni3,c2,150.00\n'
+    detail = only_detail(error_of(upload(client, SEED_CLAIMS, invoices)))
+    assert (detail["rule"], detail["line"], detail["column"]) == ("id_chars", 3, "invoice_id")
+    assert detail["value"] == "i\n2"
+    assert_nothing_changed(client, before)
+
+
+def test_quoted_ids_without_quotes_inside_are_accepted(client):
+    claims = CLAIMS_HEADER + '"c1","p1",2023-01-01,"10.00"\n'
+    invoices = INVOICES_HEADER + '"i1","c1","10.00"\n'
+    assert upload(client, claims, invoices).status_code == 201
+    [row] = client.get("/api/reconciliation").json()["data"]
+    assert (row["claim_id"], row["patient_id"], row["status"]) == ("c1", "p1", "BALANCED")
+
+
+def test_unicode_spaces_at_the_ends_are_trimmed_and_kept_inside(client):
+    # U+00A0 (no-break space) and U+2003 (em space) are trimmed like ' '; the file is not
+    # ASCII, so it takes the full trim. A tab is not a space and stays.
+    claims = (
+        CLAIMS_HEADER + "\u00a0c1\u2003,p\u00a01 ,2023-01-01,10.00\n c2 ,\tp2,2023-01-02,20.00\n"
+    )
+    invoices = INVOICES_HEADER + "i1,c1\u00a0,10.00\ni2,\u2003c2,5.00\n"
+    assert upload(client, claims, invoices).status_code == 201, "upload failed"
+    rows = client.get("/api/reconciliation").json()["data"]
+    assert [(r["claim_id"], r["patient_id"], r["status"]) for r in rows] == [
+        ("c1", "p\u00a01", "BALANCED"),
+        ("c2", "\tp2", "UNDERPAID"),
+    ]
+
+
 def test_duplicate_invoice_id(client, before):
     invoices = INVOICES_HEADER + "i1,c1,50.00\ni2,c1,50.00\ni1,c2,150.00\n"
     detail = only_detail(error_of(upload(client, SEED_CLAIMS, invoices)))

@@ -82,3 +82,22 @@ def test_crlf_split_between_chunks_is_one_line_break(tmp_path, split):
     assert received.problem is None
     assert received.path.read_bytes() == b"h\n1\n2\n"
     received.discard()
+
+
+@pytest.mark.parametrize(
+    ("chunks", "has_quotes", "ascii_only"),
+    [
+        ([b"a,b\n1,2\n"], False, True),
+        ([b'a,b\n"1",2\n'], True, True),
+        ([b"a,b\n", b"1,\xc2\xa02\n"], False, False),
+        ([b"a,b\n1,2\n", b'3,"x"\n', b"\xe2\x80\x83"], True, False),
+    ],
+)
+def test_quotes_and_non_ascii_anywhere_in_the_file_are_noticed(
+    tmp_path, chunks, has_quotes, ascii_only
+):
+    receiver = FileReceiver(FileKind.CLAIMS, "c.csv", limit=100, spool_dir=tmp_path)
+    for chunk in chunks:
+        receiver.write(chunk)
+    received = receiver.finish()
+    assert (received.has_quotes, received.ascii_only) == (has_quotes, ascii_only)
