@@ -78,6 +78,23 @@ EXTRA_MIGRATIONS: dict[int, tuple[str, ...]] = {
         "DROP TABLE results",
         "ALTER TABLE results_v4 RENAME TO results",
     ),
+    # Version 5: invoice_id is stored uncompressed too. Invoice numbers are unique, so
+    # neither dictionary nor FSST compression finds anything to gain, yet trying costs an
+    # upload about a tenth of its time (measured at a million claims: 0.3 s of 2.8, for
+    # about 23 MB more per million invoices).
+    5: (
+        """
+        CREATE TABLE invoices_v5 (
+            dataset_id BIGINT NOT NULL,
+            invoice_id VARCHAR NOT NULL USING COMPRESSION uncompressed,
+            claim_id VARCHAR NOT NULL USING COMPRESSION uncompressed,
+            transaction_value DECIMAL(18, 2) NOT NULL
+        )
+        """,
+        "INSERT INTO invoices_v5 SELECT * FROM invoices ORDER BY dataset_id, claim_id, invoice_id",
+        "DROP TABLE invoices",
+        "ALTER TABLE invoices_v5 RENAME TO invoices",
+    ),
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Large tables carry no primary key or index: DuckDB prunes by zone maps, and runs are
 # appended in bulk, so each run's rows sit together. A run's claims live in its results
@@ -124,4 +124,5 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # Version 4 is engine-specific: PostgreSQL compares text keys byte by byte (DuckDB
     # always has), and DuckDB stores claim_id uncompressed for the claim page's lookups.
     4: (),
+    5: (),
 }

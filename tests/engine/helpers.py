@@ -39,7 +39,13 @@ def as_written_by_version(store, version: int) -> None:
     postgres = isinstance(store, PostgresStore)
     with store._session() as session, session.transaction():
         for later in range(schema.SCHEMA_VERSION, version, -1):
-            if later == 4:
+            if later == 5:
+                if not postgres:  # version 5 stored invoice_id uncompressed: rebuild as v4 did
+                    from claims_recon.engine.duckdb_store import EXTRA_MIGRATIONS as DUCKDB
+
+                    for statement in DUCKDB[4][:4]:
+                        session.execute(statement)
+            elif later == 4:
                 if postgres:  # version 4 gave text keys byte order
                     _collate_as_the_database(session)
                 else:  # and stored claim_id uncompressed (a table-level choice in DuckDB)

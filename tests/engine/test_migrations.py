@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from claims_recon.api.app import create_app
+from claims_recon.config import Settings
 from claims_recon.domain.query import Page, ResultQuery, Sort
 from claims_recon.engine import open_store, schema
 from tests.conftest import csv_text, upload
@@ -35,7 +36,7 @@ INVOICES = csv_text(
 )
 
 
-@pytest.mark.parametrize("version", [1, 2, 3])
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_an_earlier_database_is_upgraded_in_place_and_keeps_its_runs(settings, version):
     with TestClient(create_app(settings)) as client:
         assert upload(client, CLAIMS, INVOICES).status_code == 201
@@ -55,6 +56,8 @@ def test_an_earlier_database_is_upgraded_in_place_and_keeps_its_runs(settings, v
         assert store.orphans(1, Page()).total == 1
         store.record_event("local", "view", run_id=1)
         assert store.audit(Page()).total >= 1
+        if not settings.is_postgres:
+            assert _string_compression(store) == UNCOMPRESSED_KEYS
     finally:
         store.close()
 
@@ -62,3 +65,40 @@ def test_an_earlier_database_is_upgraded_in_place_and_keeps_its_runs(settings, v
         after = [client.get(f"/api/runs/{run}/reconciliation").json() for run in (1, 2)]
         assert after == before
         assert upload(client, CLAIMS, INVOICES).status_code == 201
+
+
+# The DuckDB string columns a claim's page and an upload read or write row by row.
+UNCOMPRESSED_KEYS = {
+    ("invoices", "claim_id"): {"Uncompressed"},
+    ("invoices", "invoice_id"): {"Uncompressed"},
+    ("results", "claim_id"): {"Uncompressed"},
+}
+
+
+def _string_compression(store) -> dict[tuple[str, str], set[str]]:
+    """How DuckDB stored the key columns once checkpointed (compression is chosen then)."""
+    found: dict[tuple[str, str], set[str]] = {}
+    with store._session() as session:
+        session.execute("CHECKPOINT")
+        for table, column in UNCOMPRESSED_KEYS:
+            rows = session.execute(
+                f"SELECT DISTINCT compression FROM pragma_storage_info('{table}') "
+                "WHERE column_name = $column AND segment_type = 'VARCHAR'",
+                {"column": column},
+            ).fetchall()
+            found[(table, column)] = {row[0] for row in rows}
+    return found
+
+
+def test_a_new_duckdb_store_keeps_the_keys_uncompressed(tmp_path):
+    settings = Settings(database_url=str(tmp_path / "new.duckdb"))
+    with TestClient(create_app(settings)) as client:
+        assert upload(client, CLAIMS, INVOICES).status_code == 201
+        assert _string_compression(client.app.state.store) == UNCOMPRESSED_KEYS
+        # patient_id is the control: left to DuckDB, it is compressed.
+        with client.app.state.store._session() as session:
+            patient = session.execute(
+                "SELECT DISTINCT compression FROM pragma_storage_info('results') "
+                "WHERE column_name = 'patient_id' AND segment_type = 'VARCHAR'"
+            ).fetchall()
+        assert patient and "Uncompressed" not in {row[0] for row in patient}
