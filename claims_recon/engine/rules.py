@@ -53,7 +53,9 @@ SELECT $run_id, claim_id, patient_id, date_of_service, charges_amount,
            ELSE 'OVERPAID'
        END,
        has_refunds,
-       CAST(row_number() OVER (ORDER BY claim_id) AS INTEGER)
+       -- rank, not row_number: the same numbers while claim IDs are unique, and a
+       -- repeated ID shows as a tie, which DUPLICATE_CLAIMS finds without a hash table.
+       CAST(rank() OVER (ORDER BY claim_id) AS INTEGER)
 FROM joined
 ORDER BY claim_id
 """
@@ -65,12 +67,15 @@ CLAIMS_OF_RUN = (
     "FROM results WHERE run_id = $claims_run_id)"
 )
 
-# Keys that appear more than once (a duplicate row in the uploaded file).
+# Non-zero when a key appears more than once (a duplicate row in the uploaded file).
 DUPLICATE_INVOICES = """
 SELECT count(*) - count(DISTINCT invoice_id) FROM invoices WHERE dataset_id = $invoices_dataset_id
 """
+# A run's seq is the rank of its claim_id, never above the row's position and equal to it
+# for every row only when no ID repeats; so the ranks of n rows sum to 1 + 2 + ... + n
+# exactly when the claim IDs are unique.
 DUPLICATE_CLAIMS = """
-SELECT count(*) - count(DISTINCT claim_id) FROM results WHERE run_id = $run_id
+SELECT count(*) * (count(*) + 1) - 2 * coalesce(sum(seq), 0) FROM results WHERE run_id = $run_id
 """
 
 # Invoices whose claim_id matches no claim of the run.

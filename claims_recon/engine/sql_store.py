@@ -123,7 +123,7 @@ class SqlStore(ABC):
         """A relation of the typed claims, NULL where a value is bad, for ``rules``."""
 
     def _duplicate_keys(self, cur: Session, kind: FileKind, key: int) -> int:
-        """Rows repeating a key: invoices of dataset ``key``, or claims of run ``key``."""
+        """Non-zero when a key repeats: invoices of dataset ``key``, or claims of run ``key``."""
         if kind is FileKind.INVOICES:
             sql, params = rules.DUPLICATE_INVOICES, {"invoices_dataset_id": key}
         else:

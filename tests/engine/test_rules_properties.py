@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from claims_recon.domain.query import Page, ResultQuery
 from claims_recon.domain.status import Status, Tolerance, classify
 from claims_recon.engine import open_store
+from claims_recon.errors import RejectedUpload
 from claims_recon.ingest.columns import FileKind
 from tests.engine.helpers import CLAIMS_HEADER, INVOICES_HEADER, received
 
@@ -128,3 +129,22 @@ def test_per_status_totals_add_up_to_grand_totals(store, tmp_path, data):
     )
     underpaid = [r for r in results.values() if r.status is Status.UNDERPAID]
     assert summary.open_underpaid_balance == -sum((r.variance for r in underpaid), Decimal(0))
+
+
+@common
+@given(st.lists(claim_ids, min_size=1, max_size=12), st.randoms(use_true_random=False))
+def test_an_upload_is_refused_exactly_when_a_claim_id_repeats(store, tmp_path, ids, rnd):
+    claims = [(cid, "P01", dt.date(2024, 1, 1), Decimal("10.00")) for cid in ids]
+    rnd.shuffle(claims)
+    repeated = sorted({cid for cid in ids if ids.count(cid) > 1})
+    runs_before = store.list_runs(Page(0, 1000))[1]
+    try:
+        by_claim, _ = _run(store, tmp_path, claims, [("I1", ids[0], Decimal("1.00"))], Tolerance())
+    except RejectedUpload as exc:
+        assert repeated, exc
+        found = sorted({p.value.strip() for p in exc.details if p.rule == "duplicate"})
+        assert found == repeated
+        assert store.list_runs(Page(0, 1000))[1] == runs_before
+    else:
+        assert not repeated
+        assert sorted(by_claim) == sorted(ids)
