@@ -11,8 +11,9 @@ from typing import Any
 import duckdb
 
 from claims_recon.config import Settings
-from claims_recon.engine.base import EXPORT_BATCH_ROWS, BatchStream
+from claims_recon.engine.base import EXPORT_BATCH_ROWS, BatchStream, Event
 from claims_recon.engine.csv_stage import CheckOutcome, check_csv, strict_relation
+from claims_recon.engine.run_cache import RunCache
 from claims_recon.engine.session import Result
 from claims_recon.engine.sql_store import SqlStore
 from claims_recon.errors import StoreUnavailable
@@ -124,6 +125,8 @@ class DuckDBStore(SqlStore):
             ) from None
         # One DuckDB file has one writer at a time; uploads and deletes take turns.
         self._lock = threading.Lock()
+        # This process holds the file alone, so every deletion passes through here.
+        self._runs = RunCache()
         self._migrate(EXTRA_MIGRATIONS)
 
     @contextmanager
@@ -136,6 +139,20 @@ class DuckDBStore(SqlStore):
 
     def _write_guard(self) -> AbstractContextManager[object]:
         return self._lock
+
+    def _require_run(self, cur: DuckDBSession, run_id: int) -> tuple[Any, ...]:  # type: ignore[override]
+        row = self._runs.get(run_id)
+        if row is None:
+            generation = self._runs.generation
+            row = super()._require_run(cur, run_id)
+            self._runs.put(run_id, row, generation)
+        return row
+
+    def delete_run(self, run_id: int, audit: Event | None = None) -> None:
+        try:
+            super().delete_run(run_id, audit)
+        finally:
+            self._runs.forget(run_id)
 
     def _check(self, received: ReceivedFile, spec: FileSpec, max_problems: int) -> CheckOutcome:
         with self._session() as session:
