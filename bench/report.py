@@ -63,14 +63,18 @@ _BROWSE_1M = {
     "health_p99": Target("/health p99 during upload", "≤ 100 ms", _at_most(100)),
     "load_errors": Target("load test errors", "0", _at_most(0)),
 }
+# The upload target is judged against the persisted floor that stores what a service
+# keeping its runs stores: the invoices, the results and the orphans, in a checkpointed
+# DuckDB file. The results-only floor is shown beside it.
+_UPLOAD = "upload ÷ persisted floor"
 TARGETS: dict[str, dict[str, Target]] = {
     "1m": {
-        "upload_ratio": Target("upload ÷ persisted floor", "≤ 1.5x (aim 1.2x)", _at_most(1.5)),
+        "upload_ratio": Target(_UPLOAD, "≤ 1.5x (aim 1.2x)", _at_most(1.5)),
         "peak_rss_mib": Target("server peak RSS", "≤ 1 GiB", _at_most(1024)),
         **_BROWSE_1M,
     },
     "10m": {
-        "upload_ratio": Target("upload ÷ persisted floor", "≤ 1.5x", _at_most(1.5)),
+        "upload_ratio": Target(_UPLOAD, "≤ 1.5x", _at_most(1.5)),
         "peak_rss_mib": Target("server peak RSS", "≤ 3 GiB", _at_most(3072)),
         # The issue's own wording: while a 10M upload is processing, requests are served.
         "health_p99": _BROWSE_1M["health_p99"],
@@ -124,8 +128,8 @@ def store_figures(store: Json, floor: dict[str, float]) -> dict[str, float]:
 # (key, label, format) in table order; a key with a target is judged against it.
 _SHOWN: tuple[tuple[str, str, str], ...] = (
     ("upload_s", "HTTP upload → run committed (median)", "{:.2f} s"),
-    ("upload_ratio", "upload ÷ persisted floor", "{:.2f}x"),
-    ("upload_all_ratio", "upload ÷ persisted floor + invoices and orphans", "{:.2f}x"),
+    ("upload_ratio", _UPLOAD, "{:.2f}x"),
+    ("upload_results_only_ratio", "upload ÷ results-only floor", "{:.2f}x"),
     ("upload_cpu_s", "server CPU time of the upload (median)", "{:.2f} s"),
     ("upload_cpu_ratio", "upload CPU ÷ persisted floor CPU", "{:.2f}x"),
     ("baseline_ratio", "naive baseline ÷ upload", "{:.1f}x"),
@@ -163,8 +167,9 @@ def reference_rows(size: Json) -> list[str]:
     floors = size["floors"]
     labels = {
         "compute": "compute floor (in-memory DuckDB, result materialised)",
-        "persisted": "persisted floor (result table in a DuckDB file, checkpointed)",
-        "persisted-all": "persisted floor + invoices and orphans tables (informative)",
+        "persisted": "persisted floor (invoices, results and orphans in a DuckDB file, "
+        "checkpointed)",
+        "results-only": "results-only floor (the result table alone, checkpointed)",
     }
     for mode, label in labels.items():
         runs = floors.get(mode) or []
@@ -193,6 +198,7 @@ def evaluate(size_name: str, size: Json) -> list[Row]:
         "seconds": _median_of(persisted_runs, "seconds"),
         "cpu_s": _median_of(persisted_runs, "cpu_s"),
     }
+    results_only = _median_of(size["floors"]["results-only"], "seconds")
     baseline = size["baseline"]
     baseline_s = math.nan if isinstance(baseline, dict) else _median_of(baseline, "seconds")
     targets = TARGETS.get(size_name, {})
@@ -200,8 +206,7 @@ def evaluate(size_name: str, size: Json) -> list[Row]:
     for store_name, store in size["stores"].items():
         figures = store_figures(store, persisted)
         figures["baseline_ratio"] = baseline_s / figures["upload_s"]
-        stored_all = _median_of(size["floors"].get("persisted-all", []), "seconds")
-        figures["upload_all_ratio"] = figures["upload_s"] / stored_all
+        figures["upload_results_only_ratio"] = figures["upload_s"] / results_only
         for key, label, pattern in _SHOWN:
             target = targets.get(key)
             value = figures[key]

@@ -138,7 +138,7 @@ def _json_process(command: list[str]) -> Json:
 
 def run_floors(data: data_sets.DataSet, runs: int, tmp_dir: Path | None) -> Json:
     floors: Json = {}
-    for mode in ("compute", "persisted", "persisted-all"):
+    for mode in ("compute", "persisted", "results-only"):
         mark(f"{data.name} {mode} floor")
         floors[mode] = []
         for _ in range(runs):
