@@ -101,6 +101,15 @@ def _reconcile(page: Any) -> int:
     return int(match.group(1))
 
 
+def _chosen(zone: Any) -> Any:
+    """The line in a drop box that names its file, or invites a drop."""
+    return zone.locator("[data-chosen]")
+
+
+def _shown_file(name: str, content: str) -> str:
+    return f"{name} · {len(content)} bytes"
+
+
 def _kpi(page: Any, key: str) -> Any:
     return page.locator(f'[data-kpi="{key}"] [data-kpi-value]')
 
@@ -133,17 +142,13 @@ def test_files_dropped_on_the_boxes_upload_and_open_the_dashboard(
     page.goto(fresh_server.url("/"))
     page.evaluate(RECORD_PROGRESS)
     claims_zone, invoices_zone = _zones(page)
-    expect(claims_zone.locator("[data-chosen]")).to_have_text("or drag and drop a file here")
+    expect(_chosen(claims_zone)).to_have_text("or drag and drop a file here")
 
     _drop(expect, page, claims_zone, [("march-claims.csv", CLAIMS)])
-    expect(claims_zone.locator("[data-chosen]")).to_have_text(
-        f"march-claims.csv · {len(CLAIMS)} bytes"
-    )
+    expect(_chosen(claims_zone)).to_have_text(_shown_file("march-claims.csv", CLAIMS))
     expect(claims_zone).to_have_class(re.compile(r"\bhas-file\b"))
     _drop(expect, page, invoices_zone, [("march-invoices.csv", INVOICES)])
-    expect(invoices_zone.locator("[data-chosen]")).to_have_text(
-        f"march-invoices.csv · {len(INVOICES)} bytes"
-    )
+    expect(_chosen(invoices_zone)).to_have_text(_shown_file("march-invoices.csv", INVOICES))
     screenshot(page, "upload-dropped")
     run_id = _reconcile(page)
 
@@ -183,12 +188,8 @@ def test_two_files_dropped_together_go_to_the_boxes_their_names_say(
     claims_zone, invoices_zone = _zones(page)
     # Both land on the invoices box; the claims file is moved to its own box.
     _drop(expect, page, invoices_zone, [("q1-claims.csv", CLAIMS), ("q1-payments.csv", INVOICES)])
-    expect(claims_zone.locator("[data-chosen]")).to_have_text(
-        f"q1-claims.csv · {len(CLAIMS)} bytes"
-    )
-    expect(invoices_zone.locator("[data-chosen]")).to_have_text(
-        f"q1-payments.csv · {len(INVOICES)} bytes"
-    )
+    expect(_chosen(claims_zone)).to_have_text(_shown_file("q1-claims.csv", CLAIMS))
+    expect(_chosen(invoices_zone)).to_have_text(_shown_file("q1-payments.csv", INVOICES))
     run_id = _reconcile(page)
     run = fresh_server.json(f"/api/runs/{run_id}")
     assert (run["claims"]["filename"], run["invoices"]["filename"]) == (
@@ -210,10 +211,10 @@ def test_more_than_two_dropped_files_are_refused_with_a_message(expect, fresh_se
         "file (two files at most)."
     )
     for zone in (claims_zone, invoices_zone):
-        expect(zone.locator("[data-chosen]")).to_have_text("or drag and drop a file here")
+        expect(_chosen(zone)).to_have_text("or drag and drop a file here")
     # One file on its box is taken, and the message goes.
     _drop(expect, page, claims_zone, [("a-claims.csv", CLAIMS)])
-    expect(claims_zone.locator("[data-chosen]")).to_have_text(f"a-claims.csv · {len(CLAIMS)} bytes")
+    expect(_chosen(claims_zone)).to_have_text(_shown_file("a-claims.csv", CLAIMS))
     expect(note).to_be_hidden()
 
 
@@ -224,10 +225,8 @@ def test_two_files_whose_names_do_not_tell_them_apart_are_placed_and_explained(
     claims_zone, invoices_zone = _zones(page)
     # Neither name says "invoice": the first goes to the box they were dropped on.
     _drop(expect, page, invoices_zone, [("march.csv", INVOICES), ("april.csv", CLAIMS)])
-    expect(invoices_zone.locator("[data-chosen]")).to_have_text(
-        f"march.csv · {len(INVOICES)} bytes"
-    )
-    expect(claims_zone.locator("[data-chosen]")).to_have_text(f"april.csv · {len(CLAIMS)} bytes")
+    expect(_chosen(invoices_zone)).to_have_text(_shown_file("march.csv", INVOICES))
+    expect(_chosen(claims_zone)).to_have_text(_shown_file("april.csv", CLAIMS))
     expect(page.locator("#drop-note")).to_have_text(
         "The file names do not say which is which: march.csv is the invoices file and "
         "april.csv the claims file. Choose again if that is wrong."
